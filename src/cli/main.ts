@@ -1,0 +1,141 @@
+// The command line: declares commands and flags, maps signals to an AbortSignal and errors to exit codes
+// (0 ok, 1 unexpected failure, 2 invalid input, 4 target unreachable, 130 interrupted).
+import { Command, CommanderError } from 'commander';
+import { listBuiltinScenarios, loadScenario } from '../config/scenario.js';
+import { ConfigError, ExitCode, PdBenchError, TargetError } from '../errors.js';
+import { VERSION } from '../version.js';
+import { addRunOptions, explicitFlags } from './options.js';
+
+function interruptSignal(): { signal: AbortSignal; dispose(): void } {
+  const ac = new AbortController();
+  let count = 0;
+  const onSignal = (name: NodeJS.Signals): void => {
+    count++;
+    if (count === 1) {
+      process.stderr.write(`\n${name}: stopping; in-flight requests are recorded as cancelled and results are written (again to force quit)\n`);
+      ac.abort(`interrupted by ${name}`);
+    } else {
+      process.exit(ExitCode.interrupted);
+    }
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  return {
+    signal: ac.signal,
+    dispose() {
+      process.off('SIGINT', onSignal);
+      process.off('SIGTERM', onSignal);
+    },
+  };
+}
+
+export function buildProgram(): Command {
+  const program = new Command('pd-bench')
+    .description(
+      'Multi-round QA benchmark for OpenAI-compatible LLM serving (vLLM production-stack PD routers and more).\n' +
+        'With no --base-url, runs the run-pd workload against an embedded simulated server.',
+    )
+    .version(VERSION)
+    .showSuggestionAfterError(true)
+    .exitOverride()
+    .configureOutput({ outputError: (str, write) => write(`pd-bench: ${str.split('\n')[0]?.replace(/^error: /, '')} (see pd-bench --help)\n`) });
+  addRunOptions(program).action(async (_opts, cmd: Command) => {
+    const flags = explicitFlags(cmd);
+    const o = cmd.opts();
+    const { signal, dispose } = interruptSignal();
+    try {
+      const common = { scenario: o.scenario as string | undefined, flags, outputDir: o.outputDir as string | undefined, runId: o.runId as string | undefined, signal };
+      if (flags['base-url'] !== undefined) {
+        const { runCommand } = await import('./run-command.js');
+        process.exitCode = (await runCommand(common)).exitCode;
+      } else {
+        const { demoCommand } = await import('./demo-command.js');
+        process.exitCode = (await demoCommand(common)).exitCode;
+      }
+    } finally {
+      dispose();
+    }
+  });
+
+  addRunOptions(
+    program
+      .command('run')
+      .description('run a scenario against an OpenAI-compatible target (--base-url required); never starts a simulator'),
+  ).action(async (_opts, cmd: Command) => {
+    const o = cmd.opts();
+    const { signal, dispose } = interruptSignal();
+    try {
+      const { runCommand } = await import('./run-command.js');
+      const r = await runCommand({ scenario: o.scenario as string | undefined, flags: explicitFlags(cmd), outputDir: o.outputDir as string | undefined, runId: o.runId as string | undefined, signal });
+      process.exitCode = r.exitCode;
+    } finally {
+      dispose();
+    }
+  });
+
+  program
+    .command('scenarios')
+    .description('list the built-in scenarios and their fields')
+    .action(() => {
+      for (const name of listBuiltinScenarios()) {
+        const s = loadScenario(name);
+        const fields = Object.entries(s.fields).map(([k, v]) => `${k}=${Array.isArray(v) ? v.join(',') : String(v)}`).join(' ');
+        process.stdout.write(`${name}: ${s.description ?? ''}\n  ${fields}\n`);
+      }
+    });
+
+  program
+    .command('mock')
+    .description('serve a deterministic mock OpenAI-compatible API on 127.0.0.1 (for trying pd-bench out); Ctrl-C stops it')
+    .option('--port <n>', 'port to listen on (default: 8000)', '8000')
+    .option('--ttft-ms <ms>', 'time to first token (default: 50 ms)', '50')
+    .option('--itl-ms <ms>', 'gap between tokens (default: 10 ms)', '10')
+    .option('--model <name>', 'model name served (default: mock-model)', 'mock-model')
+    .action(async (opts: { port: string; ttftMs: string; itlMs: string; model: string }) => {
+      const { MockOpenAIServer, validateMockKnobs } = await import('../sim/mock-server.js');
+      const num = (flag: string, v: string, min: number, max: number): number => {
+        const n = Number(v);
+        if (!Number.isFinite(n) || n < min || n > max) throw new ConfigError([{ field: flag, value: v, allowed: `allowed: a number from ${min} to ${max}` }]);
+        return n;
+      };
+      const port = num('--port', opts.port, 0, 65535);
+      const knobs = validateMockKnobs({ ttftMs: num('--ttft-ms', opts.ttftMs, 0, 3_600_000), itlMs: num('--itl-ms', opts.itlMs, 0, 3_600_000), model: opts.model });
+      const server = new MockOpenAIServer(knobs);
+      const bound = await server.listen(port, '127.0.0.1');
+      process.stderr.write(`mock server on http://127.0.0.1:${bound}/v1 (TTFT ${knobs.ttftMs} ms, ITL ${knobs.itlMs} ms); Ctrl-C to stop\n`);
+      await new Promise<void>((resolve) => {
+        process.once('SIGINT', resolve);
+        process.once('SIGTERM', resolve);
+      });
+      await server.close();
+    });
+  return program;
+}
+
+export async function main(argv: string[]): Promise<number> {
+  const program = buildProgram();
+  try {
+    await program.parseAsync(argv);
+    return typeof process.exitCode === 'number' ? process.exitCode : ExitCode.ok;
+  } catch (err) {
+    if (err instanceof CommanderError) {
+      // Help and version are not errors; commander already printed the one-line message otherwise.
+      if (err.code === 'commander.helpDisplayed' || err.code === 'commander.version' || err.code === 'commander.help') return ExitCode.ok;
+      return ExitCode.invalidInput;
+    }
+    if (err instanceof ConfigError) {
+      for (const line of err.message.split('\n')) process.stderr.write(`pd-bench: ${line}\n`);
+      return ExitCode.invalidInput;
+    }
+    if (err instanceof TargetError) {
+      process.stderr.write(`pd-bench: ${err.message}\n`);
+      return ExitCode.unreachable;
+    }
+    if (err instanceof PdBenchError) {
+      process.stderr.write(`pd-bench: ${err.message}\n`);
+      return ExitCode.failure;
+    }
+    process.stderr.write(`pd-bench: unexpected error: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+    return ExitCode.failure;
+  }
+}

@@ -1,0 +1,103 @@
+// Preflight: before any measured traffic, prove the target is an OpenAI-compatible server that accepts our
+// requests (GET /models, then one short streamed request), failing fast with the URL and the cause.
+import { request } from 'undici';
+import type { Endpoint } from '../config/options.js';
+import { TargetError } from '../errors.js';
+import { requestBody } from '../workload/conversation.js';
+import { TargetClient } from './target-client.js';
+import { excerpt } from './openai-stream.js';
+
+export interface PreflightResult {
+  models: string[];
+  model: string;
+  /** Warnings worth showing (for example a model name the server does not list). */
+  warnings: string[];
+}
+
+export interface PreflightOptions {
+  baseUrl: string;
+  model: string | undefined;
+  apiKey: string | undefined;
+  endpoint: Endpoint;
+  userIdHeader: string;
+  timeoutMs?: number;
+}
+
+function causeText(err: unknown): string {
+  const e = err as { code?: string; message?: string; cause?: { code?: string; message?: string } };
+  return [e.code, e.message, e.cause?.code, e.cause?.message].filter((x) => x).join(': ');
+}
+
+export async function preflight(o: PreflightOptions): Promise<PreflightResult> {
+  const timeoutMs = o.timeoutMs ?? 30_000;
+  const modelsUrl = `${o.baseUrl}/models`;
+  const headers: Record<string, string> = { accept: 'application/json' };
+  if (o.apiKey) headers.authorization = `Bearer ${o.apiKey}`;
+  let status: number;
+  let text: string;
+  try {
+    const res = await request(modelsUrl, { method: 'GET', headers, signal: AbortSignal.timeout(timeoutMs) });
+    status = res.statusCode;
+    text = await res.body.text();
+  } catch (err) {
+    throw new TargetError('PDB_TARGET_UNREACHABLE', modelsUrl, `cannot reach ${modelsUrl}: ${causeText(err)} (is the server or port-forward running?)`, { cause: err });
+  }
+  if (status !== 200) {
+    throw new TargetError('PDB_TARGET_REJECTED', modelsUrl, `GET ${modelsUrl} answered HTTP ${status}: ${excerpt(text)}${status === 401 || status === 403 ? ' (check --api-key / OPENAI_API_KEY)' : ''}`, {
+      status,
+      bodyExcerpt: excerpt(text),
+    });
+  }
+  let models: string[] = [];
+  try {
+    const doc = JSON.parse(text) as { data?: Array<{ id?: unknown }> };
+    models = (doc.data ?? []).map((m) => m.id).filter((id): id is string => typeof id === 'string');
+  } catch {
+    throw new TargetError('PDB_TARGET_REJECTED', modelsUrl, `GET ${modelsUrl} did not return JSON (is --base-url the /v1 root?): ${excerpt(text)}`, { status });
+  }
+  const warnings: string[] = [];
+  let model = o.model;
+  if (!model) {
+    if (models.length === 0) {
+      throw new TargetError('PDB_TARGET_REJECTED', modelsUrl, `GET ${modelsUrl} lists no models; pass --model`, { status });
+    }
+    model = models[0] as string;
+  } else if (models.length > 0 && !models.includes(model)) {
+    warnings.push(`model "${model}" is not among those the server lists (${models.slice(0, 5).join(', ')}); routers may still accept it`);
+  }
+
+  // One short streamed request through the same client code as the run.
+  const client = new TargetClient({
+    baseUrl: o.baseUrl,
+    apiKey: o.apiKey,
+    endpoint: o.endpoint,
+    connections: 1,
+    requestTimeoutMs: timeoutMs,
+    userIdHeader: o.userIdHeader,
+    t0: process.hrtime.bigint(),
+  });
+  try {
+    const rec = await client.send({
+      id: -1,
+      phase: 'warmup',
+      userId: 0,
+      round: 1,
+      intendedMs: 0,
+      late: false,
+      body: requestBody([{ role: 'user', content: 'Say hello.' }], { endpoint: o.endpoint, model, maxTokens: 2, continuousUsage: false, ignoreEos: false }),
+      promptTokensEstimate: 3,
+    });
+    if (rec.outcome !== 'ok') {
+      const url = `${o.baseUrl}/${o.endpoint === 'chat' ? 'chat/completions' : 'completions'}`;
+      throw new TargetError(
+        rec.errorClass === 'connect_error' ? 'PDB_TARGET_UNREACHABLE' : 'PDB_TARGET_REJECTED',
+        url,
+        `preflight request to ${url} failed (${rec.errorClass}): ${rec.errorMessage ?? 'unknown'}`,
+        { status: rec.httpStatus },
+      );
+    }
+  } finally {
+    await client.close();
+  }
+  return { models, model, warnings };
+}

@@ -1,0 +1,73 @@
+// Finds and reads scenario files (YAML or JSON, fields named like the CLI flags) from scenarios/ or a path.
+// Reading files is this module's only IO; validation of the values happens in resolve.ts.
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { basename, extname, resolve as resolvePath } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parse as parseYaml } from 'yaml';
+import { ConfigError } from '../errors.js';
+
+/** The scenarios/ folder shipped with the package (two levels up from src/config or dist/config). */
+export const BUILTIN_SCENARIO_DIR = fileURLToPath(new URL('../../scenarios/', import.meta.url));
+
+export interface ScenarioFile {
+  name: string;
+  path: string;
+  description: string | undefined;
+  /** Raw field values keyed by option name (kebab-case), not yet validated. */
+  fields: Record<string, unknown>;
+}
+
+const EXTENSIONS = ['.yaml', '.yml', '.json'];
+
+export function listBuiltinScenarios(): string[] {
+  if (!existsSync(BUILTIN_SCENARIO_DIR)) return [];
+  return readdirSync(BUILTIN_SCENARIO_DIR)
+    .filter((f) => EXTENSIONS.includes(extname(f)))
+    .map((f) => basename(f, extname(f)))
+    .sort();
+}
+
+function locate(nameOrPath: string): string | undefined {
+  const looksLikePath = nameOrPath.includes('/') || EXTENSIONS.includes(extname(nameOrPath));
+  if (looksLikePath) {
+    const p = resolvePath(nameOrPath);
+    return existsSync(p) ? p : undefined;
+  }
+  for (const ext of EXTENSIONS) {
+    const p = resolvePath(BUILTIN_SCENARIO_DIR, nameOrPath + ext);
+    if (existsSync(p)) return p;
+  }
+  return undefined;
+}
+
+export function loadScenario(nameOrPath: string): ScenarioFile {
+  const path = locate(nameOrPath);
+  if (!path) {
+    throw new ConfigError([
+      {
+        field: '--scenario',
+        value: nameOrPath,
+        allowed: `allowed: a built-in scenario (${listBuiltinScenarios().join(', ')}) or a path to a .yaml/.yml/.json file`,
+      },
+    ]);
+  }
+  let doc: unknown;
+  try {
+    const text = readFileSync(path, 'utf8');
+    doc = extname(path) === '.json' ? JSON.parse(text) : parseYaml(text);
+  } catch (err) {
+    throw new ConfigError([
+      { field: '--scenario', value: nameOrPath, allowed: `the file must be valid ${extname(path) === '.json' ? 'JSON' : 'YAML'}: ${(err as Error).message.split('\n')[0]}` },
+    ]);
+  }
+  if (doc === null || typeof doc !== 'object' || Array.isArray(doc)) {
+    throw new ConfigError([{ field: '--scenario', value: nameOrPath, allowed: 'the file must hold a mapping of field: value' }]);
+  }
+  const { name, description, ...fields } = doc as Record<string, unknown>;
+  return {
+    name: typeof name === 'string' ? name : basename(path, extname(path)),
+    path,
+    description: typeof description === 'string' ? description : undefined,
+    fields,
+  };
+}

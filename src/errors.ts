@@ -1,0 +1,68 @@
+// The error family: stable codes so callers (CLI exit codes, tests) can branch on `code`, not on text.
+// Config errors are thrown before any request; per-request failures are recorded, never thrown.
+
+export type PdBenchErrorCode =
+  | 'PDB_CONFIG'
+  | 'PDB_TARGET_UNREACHABLE'
+  | 'PDB_TARGET_REJECTED'
+  | 'PDB_INTERRUPTED'
+  | 'PDB_INTERNAL';
+
+export class PdBenchError extends Error {
+  readonly code: PdBenchErrorCode;
+  constructor(code: PdBenchErrorCode, message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = new.target.name;
+    this.code = code;
+  }
+}
+
+/** One problem with one input field: the field, the value given, and what is allowed. */
+export interface ConfigIssue {
+  field: string;
+  value: unknown;
+  allowed: string;
+  source?: string;
+}
+
+export function formatIssue(i: ConfigIssue): string {
+  const where = i.source ? ` (in ${i.source})` : '';
+  return `invalid ${i.field}${where}: ${JSON.stringify(i.value)} — ${i.allowed}`;
+}
+
+/** Every config problem at once (k6's Validate()), one line each. */
+export class ConfigError extends PdBenchError {
+  readonly issues: ConfigIssue[];
+  constructor(issues: ConfigIssue[]) {
+    super('PDB_CONFIG', issues.map(formatIssue).join('\n'));
+    this.issues = issues;
+  }
+}
+
+/** The target could not be reached or did not behave like an OpenAI-compatible server in the preflight. */
+export class TargetError extends PdBenchError {
+  readonly url: string;
+  readonly status: number | undefined;
+  readonly bodyExcerpt: string | undefined;
+  constructor(
+    code: 'PDB_TARGET_UNREACHABLE' | 'PDB_TARGET_REJECTED',
+    url: string,
+    message: string,
+    options?: { cause?: unknown; status?: number; bodyExcerpt?: string },
+  ) {
+    super(code, message, options);
+    this.url = url;
+    this.status = options?.status;
+    this.bodyExcerpt = options?.bodyExcerpt;
+  }
+}
+
+/** Exit codes are an API (documented in the README). */
+export const ExitCode = {
+  ok: 0,
+  failure: 1,
+  invalidInput: 2,
+  unhealthy: 3,
+  unreachable: 4,
+  interrupted: 130,
+} as const;

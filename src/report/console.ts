@@ -1,0 +1,55 @@
+// Console text for humans: the end-of-run summary table and the periodic window line. Pure: returns strings.
+import type { MetricName, RunResult, WindowSummary } from '../result/schema.js';
+
+const fmt = (v: number | null | undefined, digits = 1): string => (v === null || v === undefined || !Number.isFinite(v) ? '-' : v.toFixed(digits));
+
+function pad(cells: string[][]): string {
+  const widths: number[] = [];
+  for (const row of cells) row.forEach((c, i) => (widths[i] = Math.max(widths[i] ?? 0, c.length)));
+  return cells.map((row) => row.map((c, i) => (i === 0 ? c.padEnd(widths[i] ?? 0) : c.padStart(widths[i] ?? 0))).join('  ')).join('\n');
+}
+
+const ROWS: Array<[MetricName, string]> = [
+  ['ttft_ms', 'TTFT'],
+  ['itl_ms', 'ITL (per token)'],
+  ['tpot_ms', 'TPOT'],
+  ['e2el_ms', 'E2E latency'],
+  ['ttfb_ms', 'TTFB'],
+  ['ttst_ms', 'TTST'],
+  ['ttft_from_intended_ms', 'TTFT from intended'],
+  ['schedule_lag_ms', 'schedule lag'],
+];
+
+export function formatSummary(r: RunResult): string {
+  const t = r.throughput;
+  const c = r.counts;
+  const lines: string[] = [];
+  lines.push(`== pd-bench ${r.label}${r.interrupted ? ' (INTERRUPTED)' : ''} — ${r.target.baseUrl} model ${r.target.model}`);
+  lines.push(
+    `requests: ${c.launched} launched, ${c.ok} ok, ${c.failed} failed, ${c.cancelled} cancelled, ${c.late} late` +
+      (Object.keys(c.errorsByClass).length ? `  (${Object.entries(c.errorsByClass).map(([k, v]) => `${k} ${v}`).join(', ')})` : ''),
+  );
+  lines.push(
+    `rate: configured ${fmt(t.configuredQps, 2)} QPS, schedule ${fmt(t.expectedRate, 3)} req/s, launched ${fmt(t.launchRate, 3)} req/s, completed ${fmt(t.requestThroughput, 3)} req/s`,
+  );
+  lines.push(
+    `tokens: input ${fmt(t.inputThroughput, 1)} tok/s, output ${fmt(t.outputThroughput, 1)} tok/s, cached share ${t.cachedTokenShare === null ? '-' : (t.cachedTokenShare * 100).toFixed(1) + '%'}, source ${r.tokens.source}`,
+  );
+  const table: string[][] = [['ms', 'count', 'mean', 'min', 'p50', 'p90', 'p95', 'p99', 'p99.9', 'max']];
+  for (const [name, label] of ROWS) {
+    const m = r.metrics[name];
+    const d = name === 'itl_ms' || name === 'tpot_ms' || name === 'ttst_ms' ? 2 : 1;
+    table.push([label, String(m.count), fmt(m.mean, d), fmt(m.min, d), fmt(m.p50, d), fmt(m.p90, d), fmt(m.p95, d), fmt(m.p99, d), fmt(m.p999, d), fmt(m.max, d)]);
+  }
+  lines.push(pad(table));
+  for (const n of r.notes) lines.push(`note: ${n}`);
+  return lines.join('\n');
+}
+
+export function formatWindow(w: WindowSummary, label: string): string {
+  return (
+    `[${label} ${fmt(w.startS, 0)}-${fmt(w.endS, 0)}s] launched ${w.launched}, done ${w.completed}, failed ${w.failed}, in flight ${w.inFlight}; ` +
+    `${fmt(w.requestsPerS, 2)} req/s, ${fmt(w.outputTokensPerS, 0)} out tok/s; TTFT p50 ${fmt(w.ttftP50Ms)} p99 ${fmt(w.ttftP99Ms)} ms; ` +
+    `ITL p50 ${fmt(w.itlP50Ms, 2)} p99 ${fmt(w.itlP99Ms, 2)} ms`
+  );
+}

@@ -1,0 +1,66 @@
+// summary.csv: one row per run (or per QPS point of a sweep), flat columns for spreadsheets. Pure.
+import type { MetricName, RunResult } from '../result/schema.js';
+
+const LATENCY: readonly MetricName[] = ['ttft_ms', 'itl_ms', 'tpot_ms', 'e2el_ms', 'ttfb_ms', 'schedule_lag_ms', 'ttft_from_intended_ms'];
+const STATS = ['mean', 'p50', 'p90', 'p95', 'p99', 'p999', 'max'] as const;
+
+export function summaryColumns(): string[] {
+  const cols = [
+    'run_id',
+    'label',
+    'started_at',
+    'interrupted',
+    'base_url',
+    'model',
+    'configured_qps',
+    'expected_rate',
+    'launch_rate',
+    'request_throughput',
+    'input_throughput',
+    'output_throughput',
+    'measured_duration_s',
+    'launched',
+    'ok',
+    'failed',
+    'cancelled',
+    'late',
+    'prompt_tokens',
+    'completion_tokens',
+    'cached_tokens',
+    'cached_token_share',
+    'token_source',
+  ];
+  for (const m of LATENCY) for (const st of STATS) cols.push(`${m.replace(/_ms$/, '')}_${st}_ms`);
+  return cols;
+}
+
+export function summaryRow(r: RunResult): Array<string | number | boolean | null> {
+  const t = r.throughput;
+  const row: Array<string | number | boolean | null> = [
+    r.runId,
+    r.label,
+    r.startedAt,
+    r.interrupted,
+    r.target.baseUrl,
+    r.target.model,
+    t.configuredQps,
+    t.expectedRate,
+    t.launchRate,
+    t.requestThroughput,
+    t.inputThroughput,
+    t.outputThroughput,
+    t.measuredDurationS,
+    r.counts.launched,
+    r.counts.ok,
+    r.counts.failed,
+    r.counts.cancelled,
+    r.counts.late,
+    r.tokens.prompt,
+    r.tokens.completion,
+    r.tokens.cached,
+    t.cachedTokenShare,
+    r.tokens.source,
+  ];
+  for (const m of LATENCY) for (const st of STATS) row.push(r.metrics[m][st]);
+  return row;
+}

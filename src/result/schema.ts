@@ -1,0 +1,126 @@
+// The versioned RunResult: the contract between the measurement core and every reporter (console, CSV,
+// JSON, later HTML and compare). Reporters read only this; summary.json is this object.
+import type { Endpoint, RunConfig } from '../config/options.js';
+import type { FORMULAS } from '../metrics/derive.js';
+import type { StatSummary } from '../metrics/histogram.js';
+import type { ErrorClass, TokenSource } from './record.js';
+
+export const RESULT_SCHEMA = 'pd-bench/run-result';
+export const RESULT_SCHEMA_VERSION = 1;
+
+/** A latency metric: summary in ms plus what is needed to merge it exactly with another run. */
+export interface MetricBlock extends StatSummary {
+  unit: 'ms';
+  /** Exact sum and sum of squares of the recorded values (ms), for exact merged means. */
+  sum: number;
+  sumSq: number;
+  /** Compressed base64 HDR histogram of the values in microseconds. */
+  histogram: string;
+}
+
+export type MetricName =
+  | 'ttft_ms'
+  | 'ttfb_ms'
+  | 'ttst_ms'
+  | 'itl_ms'
+  | 'icl_ms'
+  | 'tpot_ms'
+  | 'e2el_ms'
+  | 'schedule_lag_ms'
+  | 'ttft_from_intended_ms'
+  | 'e2el_from_intended_ms';
+
+export interface OutcomeCounts {
+  launched: number;
+  ok: number;
+  failed: number;
+  cancelled: number;
+}
+
+export interface WindowSummary {
+  startS: number;
+  endS: number;
+  launched: number;
+  completed: number;
+  failed: number;
+  cancelled: number;
+  inFlight: number;
+  ttftP50Ms: number | null;
+  ttftP99Ms: number | null;
+  itlP50Ms: number | null;
+  itlP99Ms: number | null;
+  outputTokensPerS: number;
+  requestsPerS: number;
+}
+
+export interface RunResult {
+  schema: typeof RESULT_SCHEMA;
+  schemaVersion: typeof RESULT_SCHEMA_VERSION;
+  tool: { name: 'pd-bench'; version: string };
+  runId: string;
+  /** e.g. "run-pd@1.1qps" */
+  label: string;
+  startedAt: string;
+  endedAt: string;
+  /** Epoch ms of the run's time origin: record times (ms since origin) + this = wall time. */
+  wallStartMs: number;
+  interrupted: boolean;
+  scenario: string | null;
+  /** The resolved config with secrets removed; `qps` here is the list, `schedule.configuredQps` this point. */
+  config: Omit<RunConfig, 'apiKey'> & { apiKey: '<redacted>' | null };
+  target: { baseUrl: string; model: string; endpoint: Endpoint };
+  schedule: {
+    kind: 'multi-round';
+    label: string;
+    configuredQps: number;
+    gapPerUserS: number;
+    gapBetweenUsersS: number;
+    sessionSpanS: number;
+    /** The rate multi-round pacing produces at steady state: qps * rounds / (rounds - 1). */
+    expectedRate: number;
+  };
+  environment: {
+    node: string;
+    platform: string;
+    arch: string;
+    cpus: number;
+    cpuModel: string;
+    totalMemoryBytes: number;
+  };
+  /** Measured-phase requests: launched = ok + failed + cancelled. */
+  counts: OutcomeCounts & {
+    /** Turns that were due while the same user's previous turn was still running. */
+    late: number;
+    errorsByClass: Partial<Record<ErrorClass, number>>;
+    warmup: OutcomeCounts;
+  };
+  tokens: {
+    prompt: number;
+    completion: number;
+    cached: number;
+    /** 'mixed' when some requests had usage and some did not. */
+    source: TokenSource | 'mixed' | 'none';
+    perChunkUsage: boolean;
+    /** Distribution of (estimate - usage) / usage * 100 over requests with usage: the prompt sizing error. */
+    promptEstimateErrorPct: StatSummary;
+    /** Tokens per content chunk (mean), from per-chunk usage or 1 when unknown. */
+    tokensPerChunkMean: number | null;
+  };
+  throughput: {
+    measuredDurationS: number;
+    launchWindowS: number;
+    configuredQps: number;
+    expectedRate: number;
+    launchRate: number;
+    requestThroughput: number;
+    inputThroughput: number;
+    outputThroughput: number;
+    cachedTokenShare: number | null;
+  };
+  metrics: Record<MetricName, MetricBlock>;
+  windows: WindowSummary[];
+  formulas: typeof FORMULAS;
+  notes: string[];
+  /** vLLM `bench serve` compatible keys, for tools that already read those. */
+  vllm: Record<string, number | null>;
+}

@@ -1,0 +1,372 @@
+// The orchestrator: workload x schedule x client -> recorder -> RunResult. It measures and emits typed
+// callbacks but prints and writes nothing, so it can be used as a library and tested without IO.
+import { cpus, totalmem } from 'node:os';
+import { TargetClient, type TurnRequest, type TurnSender } from './client/target-client.js';
+import type { RunConfig } from './config/options.js';
+import { redactConfig } from './config/resolve.js';
+import { FORMULAS } from './metrics/derive.js';
+import { RunRecorder } from './metrics/recorder.js';
+import type { RequestRecord } from './result/record.js';
+import { RESULT_SCHEMA, RESULT_SCHEMA_VERSION, type RunResult, type WindowSummary } from './result/schema.js';
+import { dueAt, planMultiRound, scheduleLabel, userAt, type MultiRoundParams, type UserPlan } from './schedule/multi-round.js';
+import { Conversation, requestBody, type ChatMessage } from './workload/conversation.js';
+import { TextFactory, TextKind } from './workload/text.js';
+import { estimateTokens } from './workload/tokens.js';
+import { VERSION } from './version.js';
+
+export interface RunProgress {
+  elapsedS: number;
+  launchWindowS: number;
+  launched: number;
+  done: number;
+  inFlight: number;
+  errors: number;
+  phase: 'warmup' | 'measure' | 'drain';
+}
+
+export interface RunOptions {
+  /** Resolved config; `baseUrl` and `model` must be set (the CLI's preflight fills in the model). */
+  config: RunConfig & { baseUrl: string; model: string };
+  /** This point's configured QPS (one of config.qps). */
+  qps: number;
+  runId: string;
+  scenario?: string | undefined;
+  /** Substitute client (tests); default: an undici TargetClient for config.baseUrl. */
+  client?: TurnSender;
+  /** Text factory to share across points of a sweep (building it costs ~100 ms). */
+  text?: TextFactory;
+  /** Called once at the start with the wall-clock origin of the run's millisecond timestamps. */
+  onStart?: (info: { wallStartMs: number; t0: bigint }) => void;
+  /** Called for every finished request, warmup included, in completion order (stream these to disk). */
+  onRecord?: (r: RequestRecord) => void;
+  onWindow?: (w: WindowSummary) => void;
+  /** Called about every 250 ms. */
+  onProgress?: (p: RunProgress) => void;
+}
+
+const nowMs = (t0: bigint): number => Number(process.hrtime.bigint() - t0) / 1e6;
+
+function sleepUntil(t0: bigint, targetMs: number, signal: AbortSignal): Promise<void> {
+  const wait = targetMs - nowMs(t0);
+  if (wait <= 0 || signal.aborted) return Promise.resolve();
+  return new Promise((resolve) => {
+    const done = (): void => {
+      clearTimeout(timer);
+      signal.removeEventListener('abort', done);
+      resolve();
+    };
+    const timer = setTimeout(done, wait);
+    signal.addEventListener('abort', done, { once: true });
+  });
+}
+
+function promptEstimate(messages: readonly ChatMessage[], charsPerToken?: number): number {
+  let n = 0;
+  for (const m of messages) n += estimateTokens(m.content, charsPerToken);
+  return n;
+}
+
+/**
+ * Runs one QPS point: optional warmup, then the multi-round schedule for `config.time` seconds, then a drain of
+ * in-flight turns (up to `config.drainTimeout`). Aborting `signal` stops scheduling at once and records every
+ * in-flight request as cancelled; the returned result then has `interrupted: true`. Never throws for failed
+ * requests; they are counted by class.
+ */
+export async function runBenchmark(options: RunOptions, signal?: AbortSignal): Promise<RunResult> {
+  const { config, qps } = options;
+  const t0 = process.hrtime.bigint();
+  const wallStartMs = Date.now();
+  const startedAt = new Date(wallStartMs).toISOString();
+  options.onStart?.({ wallStartMs, t0 });
+  const text = options.text ?? new TextFactory(config.seed);
+  const params: MultiRoundParams = { numUsers: config.numUsers, numRounds: config.numRounds, qps, initUserId: config.initUserId };
+  const plan = planMultiRound(params);
+  const recorder = new RunRecorder();
+  const ownsClient = !options.client;
+  const client: TurnSender =
+    options.client ??
+    new TargetClient({
+      baseUrl: config.baseUrl,
+      apiKey: config.apiKey,
+      endpoint: config.endpoint,
+      connections: config.numUsers + Math.max(config.warmupRequests, 0) + 32,
+      requestTimeoutMs: config.requestTimeout * 1000,
+      userIdHeader: config.userIdHeader,
+      t0,
+    });
+
+  // `stop` ends scheduling and cancels in-flight requests: the user's signal or the drain deadline.
+  const stop = new AbortController();
+  const onUserAbort = (): void => stop.abort(signal?.reason ?? 'run interrupted');
+  if (signal?.aborted) onUserAbort();
+  signal?.addEventListener('abort', onUserAbort, { once: true });
+
+  let nextId = 0;
+  let phase: RunProgress['phase'] = 'warmup';
+  let measureStartMs = 0;
+  let launchEndMs = 0;
+  const windows: WindowSummary[] = [];
+  const bodyOptions = {
+    endpoint: config.endpoint,
+    model: config.model,
+    continuousUsage: config.continuousUsage,
+    ignoreEos: config.ignoreEos,
+  };
+  const finished = (r: RequestRecord): void => {
+    recorder.add(r);
+    options.onRecord?.(r);
+  };
+
+  const progressTimer = options.onProgress
+    ? setInterval(() => {
+        const c = recorder.counts;
+        options.onProgress?.({
+          elapsedS: Math.max(nowMs(t0) - measureStartMs, 0) / 1000,
+          launchWindowS: config.time,
+          launched: c.launched,
+          done: c.ok + c.failed + c.cancelled,
+          inFlight: recorder.inFlight,
+          errors: c.failed,
+          phase,
+        });
+      }, 250)
+    : undefined;
+  progressTimer?.unref();
+
+  try {
+    // Warmup: unique prompts (so they do not pre-fill the measured users' prefix cache), all at once as
+    // multi-round-qa.py does, excluded from every statistic.
+    if (config.warmupRequests > 0) {
+      const warm: Promise<void>[] = [];
+      for (let i = 0; i < config.warmupRequests && !stop.signal.aborted; i++) {
+        const content = text.text(200, TextKind.warmup, [i], `WARMUP: Hi, I'm warmup user ${i}. Here is some text: `);
+        const messages: ChatMessage[] = [{ role: 'user', content }];
+        const req: TurnRequest = {
+          id: nextId++,
+          phase: 'warmup',
+          userId: -1 - i,
+          round: 1,
+          intendedMs: nowMs(t0),
+          late: false,
+          body: requestBody(messages, { ...bodyOptions, maxTokens: config.warmupMaxTokens }),
+          promptTokensEstimate: promptEstimate(messages),
+        };
+        recorder.onLaunch('warmup', false);
+        warm.push(client.send(req, stop.signal).then(finished));
+      }
+      await Promise.all(warm);
+    }
+
+    phase = 'measure';
+    measureStartMs = nowMs(t0);
+    launchEndMs = measureStartMs + config.time * 1000;
+    recorder.takeWindow(measureStartMs);
+    const windowTimer = setInterval(() => {
+      const w = recorder.takeWindow(nowMs(t0));
+      windows.push(w);
+      options.onWindow?.(w);
+    }, config.logInterval * 1000);
+    windowTimer.unref();
+
+    const shape = {
+      sharedSystemPrompt: config.sharedSystemPrompt,
+      userHistoryPrompt: config.userHistoryPrompt,
+      answerLen: config.answerLen,
+    };
+    const userTask = async (u: UserPlan): Promise<void> => {
+      const conv = new Conversation(text, u.userId, shape);
+      if (u.firstRound > 0 && config.preagedHistory === 'synthetic') conv.preage(u.firstRound);
+      let prevEndMs = Number.NEGATIVE_INFINITY;
+      for (let r = u.firstRound; r < config.numRounds; r++) {
+        const due = measureStartMs + dueAt(plan, u, r) * 1000;
+        if (due >= launchEndMs || stop.signal.aborted) return;
+        await sleepUntil(t0, due, stop.signal);
+        if (stop.signal.aborted) return;
+        // Late: the turn came due while this user's previous turn was still running (multi-round-qa.py only
+        // logs "unable to fit the QPS requirement"; here it is counted and its lag is in schedule_lag_ms).
+        const late = prevEndMs > due;
+        conv.ask(r + 1);
+        const req: TurnRequest = {
+          id: nextId++,
+          phase: 'measure',
+          userId: u.userId,
+          round: r + 1,
+          intendedMs: due,
+          late,
+          body: requestBody(conv.messages, { ...bodyOptions, maxTokens: config.answerLen }),
+          promptTokensEstimate: promptEstimate(conv.messages),
+        };
+        recorder.onLaunch('measure', late);
+        const rec = await client.send(req, stop.signal);
+        prevEndMs = rec.endMs;
+        finished(rec);
+        if (rec.outcome === 'ok') conv.answer(rec.text);
+        else conv.messages.pop(); // the failed question leaves the history; the user goes on with the next round
+        if (rec.outcome === 'cancelled') return;
+      }
+    };
+
+    const tasks: Promise<void>[] = [];
+    for (let k = plan.firstJoinIndex; k < 0; k++) {
+      const u = userAt(plan, params, k);
+      if (u) tasks.push(userTask(u));
+    }
+    // New users join every gapBetweenUsers, replacing finished sessions, until the launch window closes.
+    for (let k = 0; ; k++) {
+      const u = userAt(plan, params, k) as UserPlan;
+      const joinMs = measureStartMs + u.joinAt * 1000;
+      if (joinMs >= launchEndMs || stop.signal.aborted) break;
+      await sleepUntil(t0, joinMs, stop.signal);
+      if (stop.signal.aborted) break;
+      tasks.push(userTask(u));
+    }
+    await sleepUntil(t0, launchEndMs, stop.signal);
+
+    phase = 'drain';
+    const drainTimer = setTimeout(() => stop.abort(`drain timeout: still running ${config.drainTimeout} s after --time`), config.drainTimeout * 1000);
+    await Promise.all(tasks);
+    clearTimeout(drainTimer);
+    clearInterval(windowTimer);
+    const last = recorder.takeWindow(nowMs(t0));
+    if (last.launched + last.completed + last.failed + last.cancelled > 0) {
+      windows.push(last);
+      options.onWindow?.(last);
+    }
+  } finally {
+    if (progressTimer) clearInterval(progressTimer);
+    signal?.removeEventListener('abort', onUserAbort);
+    if (ownsClient) await client.close();
+  }
+
+  const endMs = nowMs(t0);
+  const interrupted = signal?.aborted ?? false;
+  const snap = recorder.snapshot();
+  const launchWindowS = Math.max(Math.min(interrupted ? endMs : launchEndMs, launchEndMs) - measureStartMs, 0) / 1000;
+  const measuredDurationS = Math.max(((snap.lastOkEndMs ?? endMs) - measureStartMs) / 1000, 1e-9);
+  const tk = snap.tokens;
+  const tokenSource = tk.withUsage > 0 && tk.withoutUsage > 0 ? 'mixed' : tk.withUsage > 0 ? 'usage' : tk.withoutUsage > 0 ? 'fallback' : 'none';
+  const throughput = {
+    measuredDurationS,
+    launchWindowS,
+    configuredQps: qps,
+    expectedRate: plan.expectedRate,
+    launchRate: launchWindowS > 0 ? snap.counts.launched / launchWindowS : 0,
+    requestThroughput: snap.counts.ok / measuredDurationS,
+    inputThroughput: tk.prompt / measuredDurationS,
+    outputThroughput: tk.completion / measuredDurationS,
+    cachedTokenShare: tk.promptWithCacheInfo > 0 ? tk.cached / tk.promptWithCacheInfo : null,
+  };
+  const m = snap.metrics;
+  const notes = buildNotes(snap, config, plan.expectedRate, qps, tokenSource);
+  const c = cpus();
+  return {
+    schema: RESULT_SCHEMA,
+    schemaVersion: RESULT_SCHEMA_VERSION,
+    tool: { name: 'pd-bench', version: VERSION },
+    runId: options.runId,
+    label: `${options.scenario ?? 'custom'}@${qps}qps`,
+    startedAt,
+    endedAt: new Date(wallStartMs + endMs).toISOString(),
+    wallStartMs,
+    interrupted,
+    scenario: options.scenario ?? null,
+    config: redactConfig(config),
+    target: { baseUrl: config.baseUrl, model: config.model, endpoint: config.endpoint },
+    schedule: {
+      kind: 'multi-round',
+      label: scheduleLabel(params),
+      configuredQps: qps,
+      gapPerUserS: plan.gapPerUser,
+      gapBetweenUsersS: plan.gapBetweenUsers,
+      sessionSpanS: plan.sessionSpan,
+      expectedRate: plan.expectedRate,
+    },
+    environment: {
+      node: process.version,
+      platform: process.platform,
+      arch: process.arch,
+      cpus: c.length,
+      cpuModel: c[0]?.model ?? 'unknown',
+      totalMemoryBytes: totalmem(),
+    },
+    counts: { ...snap.counts, late: snap.late, errorsByClass: snap.errorsByClass, warmup: snap.warmup },
+    tokens: {
+      prompt: tk.prompt,
+      completion: tk.completion,
+      cached: tk.cached,
+      source: tokenSource,
+      perChunkUsage: tk.perChunkUsage,
+      promptEstimateErrorPct: snap.promptEstimateErrorPct,
+      tokensPerChunkMean: tk.chunks > 0 ? tk.chunkTokens / tk.chunks : null,
+    },
+    throughput,
+    metrics: m,
+    windows,
+    formulas: FORMULAS,
+    notes,
+    vllm: {
+      completed: snap.counts.ok,
+      failed: snap.counts.failed,
+      duration: measuredDurationS,
+      total_input_tokens: tk.prompt,
+      total_output_tokens: tk.completion,
+      request_throughput: throughput.requestThroughput,
+      output_throughput: throughput.outputThroughput,
+      total_token_throughput: throughput.inputThroughput + throughput.outputThroughput,
+      mean_ttft_ms: m.ttft_ms.mean,
+      median_ttft_ms: m.ttft_ms.p50,
+      std_ttft_ms: m.ttft_ms.stddev,
+      p90_ttft_ms: m.ttft_ms.p90,
+      p95_ttft_ms: m.ttft_ms.p95,
+      p99_ttft_ms: m.ttft_ms.p99,
+      mean_tpot_ms: m.tpot_ms.mean,
+      median_tpot_ms: m.tpot_ms.p50,
+      std_tpot_ms: m.tpot_ms.stddev,
+      p90_tpot_ms: m.tpot_ms.p90,
+      p95_tpot_ms: m.tpot_ms.p95,
+      p99_tpot_ms: m.tpot_ms.p99,
+      mean_itl_ms: m.itl_ms.mean,
+      median_itl_ms: m.itl_ms.p50,
+      std_itl_ms: m.itl_ms.stddev,
+      p90_itl_ms: m.itl_ms.p90,
+      p95_itl_ms: m.itl_ms.p95,
+      p99_itl_ms: m.itl_ms.p99,
+      mean_e2el_ms: m.e2el_ms.mean,
+      median_e2el_ms: m.e2el_ms.p50,
+      std_e2el_ms: m.e2el_ms.stddev,
+      p90_e2el_ms: m.e2el_ms.p90,
+      p95_e2el_ms: m.e2el_ms.p95,
+      p99_e2el_ms: m.e2el_ms.p99,
+    },
+  };
+}
+
+function buildNotes(
+  snap: ReturnType<RunRecorder['snapshot']>,
+  config: RunConfig,
+  expectedRate: number,
+  qps: number,
+  tokenSource: string,
+): string[] {
+  const notes: string[] = [];
+  if (config.numRounds > 1 && Math.abs(expectedRate - qps) / qps > 0.01) {
+    notes.push(
+      `multi-round pacing (users/qps per user, ${config.numRounds} rounds) launches ${expectedRate.toFixed(3)} req/s at steady state, ` +
+        `${(expectedRate / qps).toFixed(2)}x the configured ${qps} QPS, as multi-round-qa.py does; compare launch_rate, not the configured QPS`,
+    );
+  }
+  if (snap.late > 0) {
+    notes.push(`${snap.late} turn(s) came due while the user's previous turn was still running; they were sent late (see schedule_lag_ms)`);
+  }
+  if (tokenSource === 'fallback' || tokenSource === 'mixed') {
+    notes.push('some responses carried no usage: their completion tokens are counted content chunks and their prompt tokens are pd-bench estimates');
+  }
+  const tk = snap.tokens;
+  if (!tk.perChunkUsage && tk.withUsage > 0 && tk.chunks > 0 && tk.completion > tk.chunks * 1.05) {
+    notes.push(
+      `the server sent ${tk.completion} tokens in ${tk.chunks} content chunks: ITL is per chunk, not per token; add --continuous-usage for exact per-token ITL`,
+    );
+  }
+  if (snap.counts.cancelled > 0) notes.push(`${snap.counts.cancelled} request(s) were cancelled (interrupt or drain timeout); they are in requests.csv`);
+  return notes;
+}

@@ -1,0 +1,711 @@
+// Deterministic OpenAI-compatible (vLLM-shaped) streaming server over real sockets, for integration
+// tests and demos. Every quirk a real stack shows (slow TTFT, odd framing, mid-stream failures) is a
+// knob, so the client can be tested against each one without a GPU.
+
+import { createServer } from 'node:http';
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
+import type { Socket } from 'node:net';
+
+export interface MockKnobs {
+  model: string;
+  ttftMs: number;
+  itlMs: number;
+  tokensPerChunk: number;
+  defaultMaxTokens: number;
+  contentType: 'text/event-stream' | 'application/json';
+  roleChunk: 'empty' | 'null' | 'none';
+  reasoningTokens: number;
+  usage: 'final' | 'continuous' | 'none';
+  crlf: boolean;
+  commentEvery: number;
+  splitWrites: boolean;
+  coalesce: number;
+  hugeChunkBytes: number;
+  failStatus: number;
+  resetAfterTokens: number;
+  endWithoutDone: boolean;
+  midStreamErrorAfterTokens: number;
+  stallMs: number;
+  cachedTokens: 'none' | 'prefix';
+}
+
+export const DEFAULT_MOCK_KNOBS: Readonly<MockKnobs> = Object.freeze({
+  model: 'mock-model',
+  ttftMs: 20,
+  itlMs: 5,
+  tokensPerChunk: 1,
+  defaultMaxTokens: 16,
+  contentType: 'text/event-stream',
+  roleChunk: 'empty',
+  reasoningTokens: 0,
+  usage: 'final',
+  crlf: false,
+  commentEvery: 0,
+  splitWrites: false,
+  coalesce: 1,
+  hugeChunkBytes: 0,
+  failStatus: 0,
+  resetAfterTokens: -1,
+  endWithoutDone: false,
+  midStreamErrorAfterTokens: -1,
+  stallMs: 0,
+  cachedTokens: 'prefix',
+});
+
+export interface MockRequestInfo {
+  index: number;
+  method: string;
+  path: string;
+  headers: Record<string, string | string[] | undefined>;
+  body: unknown;
+  receivedNs: bigint;
+  promptTokens: number;
+  chunkSendNs: bigint[];
+  outputTokens: number;
+  status: number;
+}
+
+export type MockPerRequest = (req: MockRequestInfo) => Partial<MockKnobs> | undefined;
+
+const TOKEN_RE = /[A-Za-z0-9]+|[^\sA-Za-z0-9]/g;
+
+export function countMockTokens(text: string): number {
+  return text.match(TOKEN_RE)?.length ?? 0;
+}
+
+function mockTokens(text: string): string[] {
+  return text.match(TOKEN_RE) ?? [];
+}
+
+// Alphanumeric only, so ' word' is exactly one mock token and answers re-count to completion_tokens.
+const WORDS = [
+  'alpha', 'bravo', 'charlie', 'delta', 'echo', 'foxtrot', 'golf', 'hotel',
+  'india', 'juliet', 'kilo', 'lima', 'mike', 'november', 'oscar', 'papa',
+  'quebec', 'romeo', 'sierra', 'tango', 'uniform', 'victor', 'whiskey', 'xray',
+  'yankee', 'zulu', 'one', 'two', 'three', 'four', 'five', 'six',
+] as const;
+
+const word = (i: number): string => ` ${WORDS[i % WORDS.length] ?? 'x'}`;
+
+// ---- knob validation: the stand-alone process feeds raw CLI values through here -------------------
+
+type Rule = (v: unknown) => string | undefined;
+const isInt = (v: unknown): v is number => typeof v === 'number' && Number.isInteger(v);
+const intAtLeast = (min: number): Rule => (v) =>
+  isInt(v) && v >= min ? undefined : `an integer >= ${min}`;
+const msRule: Rule = (v) =>
+  typeof v === 'number' && Number.isFinite(v) && v >= 0 ? undefined : 'a finite number of ms >= 0';
+const boolRule: Rule = (v) => (typeof v === 'boolean' ? undefined : 'true or false');
+const oneOf = (...xs: string[]): Rule => (v) =>
+  typeof v === 'string' && xs.includes(v) ? undefined : `one of ${xs.join(', ')}`;
+
+const KNOB_RULES: { [K in keyof MockKnobs]: Rule } = {
+  model: (v) => (typeof v === 'string' && v.length > 0 ? undefined : 'a non-empty string'),
+  ttftMs: msRule,
+  itlMs: msRule,
+  tokensPerChunk: intAtLeast(1),
+  defaultMaxTokens: intAtLeast(1),
+  contentType: oneOf('text/event-stream', 'application/json'),
+  roleChunk: oneOf('empty', 'null', 'none'),
+  reasoningTokens: intAtLeast(0),
+  usage: oneOf('final', 'continuous', 'none'),
+  crlf: boolRule,
+  commentEvery: intAtLeast(0),
+  splitWrites: boolRule,
+  coalesce: intAtLeast(1),
+  hugeChunkBytes: intAtLeast(0),
+  failStatus: (v) => (v === 0 || (isInt(v) && v >= 400 && v <= 599) ? undefined : '0 or an HTTP status 400-599'),
+  resetAfterTokens: intAtLeast(-1),
+  endWithoutDone: boolRule,
+  midStreamErrorAfterTokens: intAtLeast(-1),
+  stallMs: msRule,
+  cachedTokens: oneOf('none', 'prefix'),
+};
+
+/** Throws a RangeError naming every bad knob; a typo'd knob silently ignored would make a test lie. */
+export function validateMockKnobs(k: Partial<MockKnobs>): Partial<MockKnobs> {
+  const problems: string[] = [];
+  for (const [key, value] of Object.entries(k)) {
+    if (value === undefined) continue;
+    const rule = (KNOB_RULES as Record<string, Rule | undefined>)[key];
+    const why = rule ? rule(value) : 'a known knob';
+    if (why) problems.push(`mock knob ${key}=${JSON.stringify(value)}: expected ${why}`);
+  }
+  if (problems.length > 0) throw new RangeError(problems.join('\n'));
+  return k;
+}
+
+// ---- prefix-cache model ----------------------------------------------------------------------
+
+// Chained per-prefix hashes make the "longest earlier prompt that is a prefix" lookup O(prompt length)
+// instead of O(prompts seen x length); exact token comparison on a hit rules out collisions.
+function prefixKeys(tokens: readonly string[]): string[] {
+  const keys: string[] = [];
+  let h1 = 0x811c9dc5;
+  let h2 = 0x12345678;
+  for (let i = 0; i < tokens.length; i++) {
+    const t = tokens[i] ?? '';
+    for (let j = 0; j < t.length; j++) {
+      const c = t.charCodeAt(j);
+      h1 = Math.imul(h1 ^ c, 0x01000193);
+      h2 = Math.imul(h2 + c, 0x5bd1e995) ^ (h2 >>> 15);
+    }
+    h1 = Math.imul(h1 ^ 0xff, 0x01000193); // token boundary, so ['ab'] != ['a','b']
+    h2 = Math.imul(h2 + 0x9e3779b9, 0x5bd1e995) ^ (h2 >>> 13);
+    keys.push(`${i + 1}:${h1 >>> 0}:${h2 >>> 0}`);
+  }
+  return keys;
+}
+
+class PrefixCache {
+  private readonly prompts = new Map<string, readonly string[]>();
+
+  /** Tokens of the longest earlier prompt that prefixes `tokens`, in whole 16-token blocks (vLLM's block size). */
+  lookupAndAdd(tokens: readonly string[]): number {
+    const keys = prefixKeys(tokens);
+    let hit = 0;
+    for (let n = keys.length; n >= 1 && hit === 0; n--) {
+      const earlier = this.prompts.get(keys[n - 1] ?? '');
+      if (earlier && earlier.every((t, i) => t === tokens[i])) hit = n;
+    }
+    const full = keys[keys.length - 1];
+    if (full !== undefined && !this.prompts.has(full)) this.prompts.set(full, tokens);
+    return Math.floor(hit / 16) * 16;
+  }
+}
+
+// ---- request parsing ---------------------------------------------------------------------------
+
+interface ApiError {
+  status: number;
+  message: string;
+  type: string;
+}
+
+interface GenRequest {
+  kind: 'chat' | 'completion';
+  model: string | undefined;
+  prompt: string;
+  maxTokens: number | undefined;
+  stream: boolean;
+  includeUsage: boolean;
+  continuousUsage: boolean;
+}
+
+const isRecord = (v: unknown): v is Record<string, unknown> =>
+  typeof v === 'object' && v !== null && !Array.isArray(v);
+
+const badRequest = (message: string): ApiError => ({ status: 400, message, type: 'BadRequestError' });
+
+function errorType(status: number): string {
+  if (status === 400) return 'BadRequestError';
+  if (status === 401) return 'AuthenticationError';
+  if (status === 403) return 'PermissionDeniedError';
+  if (status === 404) return 'NotFoundError';
+  if (status === 429) return 'RateLimitError';
+  if (status >= 500) return 'InternalServerError';
+  return 'APIError';
+}
+
+function chatPrompt(messages: unknown): string | ApiError {
+  if (messages === undefined) return badRequest('messages: Field required');
+  if (!Array.isArray(messages) || messages.length === 0) {
+    return badRequest('messages: must be a non-empty list of messages');
+  }
+  const parts: string[] = [];
+  for (const [i, m] of messages.entries()) {
+    if (!isRecord(m) || typeof m.role !== 'string') {
+      return badRequest(`messages[${i}]: must be an object with a string 'role'`);
+    }
+    const c = m.content;
+    if (typeof c === 'string') parts.push(c);
+    else if (c === null || c === undefined) parts.push('');
+    else if (Array.isArray(c)) {
+      const texts: string[] = [];
+      for (const p of c) {
+        if (!isRecord(p) || typeof p.type !== 'string') {
+          return badRequest(`messages[${i}].content: parts must be objects with a 'type'`);
+        }
+        if (p.type === 'text') {
+          if (typeof p.text !== 'string') return badRequest(`messages[${i}].content: text part needs 'text'`);
+          texts.push(p.text);
+        }
+      }
+      parts.push(texts.join('\n'));
+    } else {
+      return badRequest(`messages[${i}].content: must be a string, a list of parts, or null`);
+    }
+  }
+  return parts.join('\n');
+}
+
+function parseGenRequest(kind: GenRequest['kind'], body: unknown): GenRequest | ApiError {
+  if (!isRecord(body)) return badRequest('request body must be a JSON object');
+  let prompt: string | ApiError;
+  if (kind === 'chat') prompt = chatPrompt(body.messages);
+  else if (typeof body.prompt === 'string') prompt = body.prompt;
+  else if (Array.isArray(body.prompt) && body.prompt.length === 1 && typeof body.prompt[0] === 'string') {
+    prompt = body.prompt[0];
+  } else prompt = badRequest('prompt: must be a string');
+  if (typeof prompt !== 'string') return prompt;
+
+  if (body.model !== undefined && body.model !== null && typeof body.model !== 'string') {
+    return badRequest('model: must be a string');
+  }
+  // Chat accepts OpenAI's newer max_completion_tokens as vLLM does; it wins over max_tokens.
+  const mt = kind === 'chat' ? (body.max_completion_tokens ?? body.max_tokens) : body.max_tokens;
+  if (mt !== undefined && mt !== null) {
+    if (!isInt(mt)) return badRequest(`max_tokens must be an integer, got ${JSON.stringify(mt)}.`);
+    if (mt < 1) return badRequest(`max_tokens must be at least 1, got ${mt}.`);
+  }
+  const so = isRecord(body.stream_options) ? body.stream_options : {};
+  return {
+    kind,
+    model: typeof body.model === 'string' ? body.model : undefined,
+    prompt,
+    maxTokens: isInt(mt) ? mt : undefined,
+    stream: body.stream === true,
+    includeUsage: so.include_usage === true,
+    continuousUsage: so.continuous_usage_stats === true,
+  };
+}
+
+// ---- output plan -----------------------------------------------------------------------------
+
+interface PlannedChunk {
+  kind: 'reasoning' | 'content';
+  text: string;
+  tokens: number;
+}
+
+function planChunks(total: number, reasoning: number, k: number, hugeBytes: number): PlannedChunk[] {
+  const chunks: PlannedChunk[] = [];
+  let next = 0;
+  const take = (kind: PlannedChunk['kind'], count: number): void => {
+    for (let left = count; left > 0; ) {
+      const n = Math.min(k, left);
+      let text = '';
+      for (let i = 0; i < n; i++) text += word(next + i);
+      next += n;
+      left -= n;
+      chunks.push({ kind, text, tokens: n });
+    }
+  };
+  take('reasoning', reasoning);
+  take('content', total - reasoning);
+  const first = chunks.find((c) => c.kind === 'content');
+  // Lengthen the last word rather than append new ones, so the chunk still re-counts to its tokens.
+  if (first && hugeBytes > first.text.length) first.text += 'x'.repeat(hugeBytes - first.text.length);
+  return chunks;
+}
+
+interface Frame {
+  bytes: Buffer;
+  dueNs: bigint;
+  tokens: number; // > 0 only for content/reasoning frames
+}
+
+const msToNs = (ms: number): bigint => BigInt(Math.round(ms * 1e6));
+
+function jsonError(res: ServerResponse, info: MockRequestInfo, e: ApiError): void {
+  sendJson(res, info, e.status, { error: { message: e.message, type: e.type, param: null, code: e.status } });
+}
+
+function sendJson(res: ServerResponse, info: MockRequestInfo, status: number, body: unknown): void {
+  if (res.destroyed || res.writableEnded) return;
+  const text = JSON.stringify(body);
+  info.status = status;
+  res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) });
+  res.end(text);
+}
+
+/** Per-response timers, cleared when the client goes away so a closed socket never gets written to. */
+class Pending {
+  closed = false;
+  private timer: NodeJS.Timeout | undefined;
+  private immediate: NodeJS.Immediate | undefined;
+  at(dueNs: bigint, fn: () => void): void {
+    if (this.closed) return;
+    const waitMs = Number(dueNs - process.hrtime.bigint()) / 1e6;
+    // Re-check on wake: Node timers can fire a fraction of a ms early, and the contract is "at least".
+    if (waitMs > 0) this.timer = setTimeout(() => this.at(dueNs, fn), Math.ceil(waitMs));
+    else fn();
+  }
+  soon(fn: () => void): void {
+    if (!this.closed) this.immediate = setImmediate(() => !this.closed && fn());
+  }
+  close(): void {
+    this.closed = true;
+    clearTimeout(this.timer);
+    clearImmediate(this.immediate);
+  }
+}
+
+export class MockOpenAIServer {
+  readonly requests: MockRequestInfo[] = [];
+  private knobs: MockKnobs;
+  private readonly perRequest: MockPerRequest | undefined;
+  private readonly server: Server;
+  private readonly sockets = new Set<Socket>();
+  private readonly cache = new PrefixCache();
+  private readonly createdS = Math.floor(Date.now() / 1000);
+  private port = 0;
+  private host = '127.0.0.1';
+
+  constructor(knobs: Partial<MockKnobs> = {}, perRequest?: MockPerRequest) {
+    this.knobs = { ...DEFAULT_MOCK_KNOBS, ...validateMockKnobs(knobs) };
+    this.perRequest = perRequest;
+    this.server = createServer((req, res) => this.handle(req, res));
+    this.server.on('connection', (s: Socket) => {
+      this.sockets.add(s);
+      s.on('close', () => this.sockets.delete(s));
+    });
+    this.server.on('clientError', (_err, socket) => socket.destroy());
+  }
+
+  setKnobs(k: Partial<MockKnobs>): void {
+    this.knobs = { ...this.knobs, ...validateMockKnobs(k) };
+  }
+
+  listen(port = 0, host = '127.0.0.1'): Promise<number> {
+    return new Promise((resolve, reject) => {
+      const onError = (err: Error): void => reject(err);
+      this.server.once('error', onError);
+      this.server.listen(port, host, () => {
+        this.server.off('error', onError);
+        const addr = this.server.address();
+        this.port = typeof addr === 'object' && addr ? addr.port : port;
+        this.host = host;
+        resolve(this.port);
+      });
+    });
+  }
+
+  close(): Promise<void> {
+    return new Promise((resolve) => {
+      if (!this.server.listening) {
+        for (const s of this.sockets) s.destroy();
+        resolve();
+        return;
+      }
+      this.server.close(() => resolve());
+      // server.close() alone waits for keep-alive and in-flight streams; tests must never hang on those.
+      for (const s of this.sockets) s.destroy();
+    });
+  }
+
+  get url(): string {
+    const host = this.host === '0.0.0.0' || this.host === '::' ? '127.0.0.1' : this.host;
+    return `http://${host.includes(':') ? `[${host}]` : host}:${this.port}/v1`;
+  }
+
+  private handle(req: IncomingMessage, res: ServerResponse): void {
+    const info: MockRequestInfo = {
+      index: this.requests.length,
+      method: req.method ?? 'GET',
+      path: (req.url ?? '/').split('?')[0] ?? '/',
+      headers: req.headers,
+      body: undefined,
+      receivedNs: 0n,
+      promptTokens: 0,
+      chunkSendNs: [],
+      outputTokens: 0,
+      status: 0,
+    };
+    this.requests.push(info);
+    const pending = new Pending();
+    res.on('close', () => pending.close());
+    res.on('error', () => pending.close());
+    req.on('error', () => pending.close());
+
+    const parts: Buffer[] = [];
+    req.on('data', (b: Buffer) => parts.push(b));
+    req.on('end', () => {
+      info.receivedNs = process.hrtime.bigint();
+      const raw = Buffer.concat(parts).toString('utf8');
+      let badJson = false;
+      if (raw.trim().length > 0) {
+        try {
+          info.body = JSON.parse(raw) as unknown;
+        } catch {
+          badJson = true;
+        }
+      }
+      try {
+        this.route(info, res, pending, badJson);
+      } catch (err) {
+        // A bad perRequest override is a test bug; surface it as a 500 instead of crashing the process.
+        jsonError(res, info, { status: 500, message: String(err), type: 'InternalServerError' });
+      }
+    });
+  }
+
+  private route(info: MockRequestInfo, res: ServerResponse, pending: Pending, badJson: boolean): void {
+    const { method, path } = info;
+    const known: Record<string, string> = {
+      '/health': 'GET',
+      '/v1/models': 'GET',
+      '/v1/chat/completions': 'POST',
+      '/v1/completions': 'POST',
+    };
+    const want = known[path];
+    if (want === undefined) {
+      jsonError(res, info, { status: 404, message: `Not Found: ${path}`, type: 'NotFoundError' });
+      return;
+    }
+    if (method !== want) {
+      jsonError(res, info, { status: 405, message: 'Method Not Allowed', type: 'MethodNotAllowedError' });
+      return;
+    }
+    if (path === '/health') {
+      info.status = 200;
+      res.writeHead(200, { 'content-length': 0 });
+      res.end();
+      return;
+    }
+    if (path === '/v1/models') {
+      sendJson(res, info, 200, {
+        object: 'list',
+        data: [{ id: this.knobs.model, object: 'model', created: this.createdS, owned_by: 'pd-bench' }],
+      });
+      return;
+    }
+    this.generate(path === '/v1/chat/completions' ? 'chat' : 'completion', info, res, pending, badJson);
+  }
+
+  private generate(
+    kind: GenRequest['kind'],
+    info: MockRequestInfo,
+    res: ServerResponse,
+    pending: Pending,
+    badJson: boolean,
+  ): void {
+    const parsed: GenRequest | ApiError = badJson
+      ? badRequest('request body is not valid JSON')
+      : parseGenRequest(kind, info.body);
+    if ('prompt' in parsed) info.promptTokens = countMockTokens(parsed.prompt);
+    const knobs: MockKnobs = { ...this.knobs, ...validateMockKnobs(this.perRequest?.(info) ?? {}) };
+
+    if (knobs.failStatus > 0) {
+      const status = knobs.failStatus;
+      jsonError(res, info, { status, message: `mock failure (failStatus=${status})`, type: errorType(status) });
+      return;
+    }
+    if (!('prompt' in parsed)) {
+      jsonError(res, info, parsed);
+      return;
+    }
+    if (parsed.model !== undefined && parsed.model !== knobs.model) {
+      jsonError(res, info, { status: 404, message: `The model \`${parsed.model}\` does not exist.`, type: 'NotFoundError' });
+      return;
+    }
+
+    const promptTokens = info.promptTokens;
+    const cached = this.cache.lookupAndAdd(mockTokens(parsed.prompt));
+    const total = parsed.maxTokens ?? knobs.defaultMaxTokens;
+    const reasoning = kind === 'chat' ? Math.min(knobs.reasoningTokens, total) : 0;
+    const chunks = planChunks(total, reasoning, knobs.tokensPerChunk, knobs.hugeChunkBytes);
+
+    // Failure modes cut the stream after exactly N tokens (splitting a chunk if needed).
+    const failMode = knobs.resetAfterTokens >= 0 ? 'reset' : knobs.midStreamErrorAfterTokens >= 0 ? 'error' : undefined;
+    const failAfter = failMode === 'reset' ? knobs.resetAfterTokens : knobs.midStreamErrorAfterTokens;
+    const cut = failMode !== undefined && failAfter <= total;
+    let sendChunks = chunks;
+    if (cut) {
+      sendChunks = [];
+      let left = failAfter;
+      for (const c of chunks) {
+        if (left <= 0) break;
+        if (c.tokens <= left) sendChunks.push(c);
+        else {
+          const words = c.text.split(' ').slice(1, left + 1);
+          sendChunks.push({ kind: c.kind, text: words.map((w) => ` ${w}`).join(''), tokens: left });
+        }
+        left -= c.tokens;
+      }
+    }
+
+    const midIdx = Math.floor(chunks.length / 2);
+    const dueOf = (j: number): bigint =>
+      info.receivedNs + msToNs(knobs.ttftMs) + BigInt(j) * msToNs(knobs.itlMs) +
+      (knobs.stallMs > 0 && j >= midIdx ? msToNs(knobs.stallMs) : 0n);
+    const isLast = (j: number): boolean => j === chunks.length - 1 && sendChunks.length === chunks.length;
+
+    const id = `${kind === 'chat' ? 'chatcmpl' : 'cmpl'}-${info.index}`;
+    const created = Math.floor(Date.now() / 1000);
+    const object = kind === 'chat' ? 'chat.completion.chunk' : 'text_completion';
+    const model = knobs.model;
+    const usageOf = (completion: number, details: boolean): Record<string, unknown> => ({
+      prompt_tokens: promptTokens,
+      total_tokens: promptTokens + completion,
+      completion_tokens: completion,
+      ...(details && knobs.cachedTokens === 'prefix' ? { prompt_tokens_details: { cached_tokens: cached } } : {}),
+    });
+
+    if (!parsed.stream) {
+      const lastIdx = sendChunks.length - 1;
+      pending.at(lastIdx >= 0 ? dueOf(lastIdx) : info.receivedNs, () => {
+        if (cut && failMode === 'reset') {
+          res.socket?.destroy();
+          return;
+        }
+        if (cut) {
+          jsonError(res, info, { status: 500, message: `mock error after ${failAfter} tokens`, type: 'InternalServerError' });
+          return;
+        }
+        const reasoningText = chunks.filter((c) => c.kind === 'reasoning').map((c) => c.text).join('');
+        const contentText = chunks.filter((c) => c.kind === 'content').map((c) => c.text).join('');
+        // vLLM's non-streaming body always has the key; null when it does not report caching.
+        const u = usageOf(total, true);
+        const usage = knobs.usage === 'none' ? {} : { usage: 'prompt_tokens_details' in u ? u : { ...u, prompt_tokens_details: null } };
+        const choice =
+          kind === 'chat'
+            ? {
+                index: 0,
+                message: { role: 'assistant', reasoning_content: reasoning > 0 ? reasoningText : null, content: contentText, tool_calls: [] },
+                logprobs: null,
+                finish_reason: 'length',
+                stop_reason: null,
+              }
+            : { index: 0, text: contentText, logprobs: null, finish_reason: 'length', stop_reason: null, prompt_logprobs: null };
+        info.chunkSendNs.push(process.hrtime.bigint());
+        info.outputTokens = total;
+        sendJson(res, info, 200, {
+          id,
+          object: kind === 'chat' ? 'chat.completion' : 'text_completion',
+          created,
+          model,
+          choices: [choice],
+          ...usage,
+        });
+      });
+      return;
+    }
+
+    // ---- streaming ----
+    const eol = knobs.crlf ? '\r\n' : '\n';
+    const event = (obj: unknown): string => `data: ${typeof obj === 'string' ? obj : JSON.stringify(obj)}${eol}${eol}`;
+    const continuous = knobs.usage === 'continuous' && parsed.continuousUsage;
+    const finalUsage = knobs.usage !== 'none' && parsed.includeUsage;
+    const chunkJson = (payload: Record<string, unknown>, finish: string | null, done: number): Record<string, unknown> => ({
+      id,
+      object,
+      created,
+      model,
+      choices: [
+        kind === 'chat'
+          ? { index: 0, delta: payload, logprobs: null, finish_reason: finish }
+          : { index: 0, text: payload.text ?? '', logprobs: null, finish_reason: finish },
+      ],
+      ...(continuous ? { usage: usageOf(done, false) } : {}),
+    });
+
+    const frames: Frame[] = [];
+    let done = 0;
+    sendChunks.forEach((c, j) => {
+      done += c.tokens;
+      const finish = isLast(j) && !knobs.endWithoutDone ? 'length' : null;
+      const payload = kind === 'completion' ? { text: c.text } : c.kind === 'reasoning' ? { reasoning_content: c.text } : { content: c.text };
+      const ping = knobs.commentEvery > 0 && (j + 1) % knobs.commentEvery === 0 ? `: ping${eol}${eol}` : '';
+      frames.push({ bytes: Buffer.from(ping + event(chunkJson(payload, finish, done))), dueNs: dueOf(j), tokens: c.tokens });
+    });
+    const tailDue = frames[frames.length - 1]?.dueNs ?? info.receivedNs;
+    if (!cut && !knobs.endWithoutDone) {
+      if (finalUsage) {
+        const u = { id, object, created, model, choices: [], usage: usageOf(total, true) };
+        frames.push({ bytes: Buffer.from(event(u)), dueNs: tailDue, tokens: 0 });
+      }
+      frames.push({ bytes: Buffer.from(event('[DONE]')), dueNs: tailDue, tokens: 0 });
+    }
+
+    info.status = 200;
+    res.writeHead(200, { 'content-type': knobs.contentType });
+    if (kind === 'chat' && knobs.roleChunk !== 'none') {
+      const delta = { role: 'assistant', content: knobs.roleChunk === 'empty' ? '' : null };
+      res.write(event(chunkJson(delta, null, 0)));
+    } else {
+      res.flushHeaders(); // a real server sends headers at once; TTFT must not include them
+    }
+
+    const groups: Frame[][] = [];
+    for (let i = 0; i < frames.length; i += knobs.coalesce) groups.push(frames.slice(i, i + knobs.coalesce));
+
+    const finish = (): void => {
+      if (pending.closed || res.destroyed) return;
+      if (cut && failMode === 'reset') {
+        // Let the bytes already written reach the kernel, then drop the connection without the chunked terminator.
+        const socket = res.socket;
+        const kill = (): void => {
+          if (!socket || socket.destroyed) return;
+          if (socket.writableLength > 0) pending.at(process.hrtime.bigint() + 1_000_000n, kill);
+          else socket.destroy();
+        };
+        kill();
+        return;
+      }
+      if (cut) res.write(`{"error":{"message":"mock mid-stream error after ${failAfter} tokens","code":500}}\n`);
+      res.end();
+    };
+
+    let gi = 0;
+    const pump = (): void => {
+      while (!pending.closed) {
+        const g = groups[gi];
+        if (g === undefined) {
+          finish();
+          return;
+        }
+        const due = g[g.length - 1]?.dueNs ?? 0n;
+        if (due > process.hrtime.bigint()) {
+          pending.at(due, pump);
+          return;
+        }
+        gi++;
+        if (knobs.splitWrites) {
+          writeSplit(g, pump);
+          return;
+        }
+        const now = process.hrtime.bigint();
+        for (const f of g) stamp(f, now);
+        res.write(Buffer.concat(g.map((f) => f.bytes)));
+      }
+    };
+    const stamp = (f: Frame, now: bigint): void => {
+      if (f.tokens === 0) return;
+      info.chunkSendNs.push(now);
+      info.outputTokens += f.tokens;
+    };
+    // Splits land inside 'data:' and mid-JSON, each piece its own write a loop turn apart, so a client
+    // that assumes one read == one event breaks here.
+    const writeSplit = (g: Frame[], then: () => void): void => {
+      const buf = Buffer.concat(g.map((f) => f.bytes));
+      const cuts = new Set<number>();
+      const starts = new Map<number, Frame>();
+      let off = 0;
+      for (const f of g) {
+        starts.set(off, f);
+        const d = f.bytes.indexOf('data:');
+        if (d >= 0) {
+          cuts.add(off + d + 2);
+          cuts.add(off + d + 6 + Math.floor((f.bytes.length - d - 6) / 2));
+        }
+        off += f.bytes.length;
+      }
+      const points = [0, ...[...cuts].filter((c) => c > 0 && c < buf.length).sort((a, b) => a - b), buf.length];
+      let p = 0;
+      const next = (): void => {
+        const from = points[p] ?? buf.length;
+        const to = points[p + 1] ?? buf.length;
+        const now = process.hrtime.bigint();
+        for (const [s, f] of starts) if (s >= from && s < to) stamp(f, now);
+        res.write(buf.subarray(from, to));
+        p++;
+        if (p < points.length - 1) pending.soon(next);
+        else pending.soon(then);
+      };
+      next();
+    };
+
+    pump();
+  }
+}

@@ -1,0 +1,67 @@
+// Starts a pd-bench server entry point (mock today, the simulator later) as its own child process, so it
+// never shares the harness's event loop; resolves once it prints its ready line. The child exits when our
+// stdin pipe to it closes, so it cannot outlive the parent on any exit path.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
+
+export interface SpawnedServer {
+  url: string;
+  port: number;
+  child: ChildProcess;
+  stop(): Promise<void>;
+}
+
+export async function spawnServer(entry: 'mock-main', args: string[], timeoutMs = 15_000): Promise<SpawnedServer> {
+  const script = fileURLToPath(new URL(`./${entry}.js`, import.meta.url));
+  const child = spawn(process.execPath, [script, '--port', '0', '--exit-on-stdin-close', ...args], {
+    stdio: ['pipe', 'pipe', 'pipe'],
+    // Own process group: the terminal's Ctrl-C reaches only the harness, which then records in-flight turns as
+    // cancelled and stops the server itself.
+    detached: true,
+  });
+  let stderr = '';
+  child.stderr?.on('data', (b: Buffer) => {
+    if (stderr.length < 4096) stderr += b.toString();
+  });
+  const killOnExit = (): void => {
+    child.kill('SIGKILL');
+  };
+  process.once('exit', killOnExit);
+
+  const port = await new Promise<number>((resolve, reject) => {
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`${entry} did not report ready within ${timeoutMs} ms${stderr ? `: ${stderr.trim()}` : ''}`));
+    }, timeoutMs);
+    const rl = createInterface({ input: child.stdout as NodeJS.ReadableStream });
+    rl.on('line', (line) => {
+      try {
+        const msg = JSON.parse(line) as { event?: string; port?: number };
+        if (msg.event === 'ready' && typeof msg.port === 'number') {
+          clearTimeout(timer);
+          rl.close();
+          resolve(msg.port);
+        }
+      } catch {
+        // not our ready line
+      }
+    });
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`${entry} exited with code ${code} before it was ready${stderr ? `: ${stderr.trim()}` : ''}`));
+    });
+  });
+
+  const stop = async (): Promise<void> => {
+    process.removeListener('exit', killOnExit);
+    if (child.exitCode !== null || child.signalCode !== null) return;
+    const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+    child.stdin?.end();
+    child.kill('SIGTERM');
+    const t = setTimeout(() => child.kill('SIGKILL'), 3000);
+    await exited;
+    clearTimeout(t);
+  };
+  return { url: `http://127.0.0.1:${port}/v1`, port, child, stop };
+}
