@@ -1,22 +1,9 @@
 // Aggregates finished RequestRecords into histograms, counters and interval windows. Pure and synchronous:
 // the run calls it from the request's completion; nothing here keeps per-chunk data after a record is added.
 import type { ErrorClass, Phase, RequestRecord } from '../result/record.js';
-import type { MetricBlock, MetricName, OutcomeCounts, WindowSummary } from '../result/schema.js';
+import { METRIC_NAMES, type MetricBlock, type MetricName, type OutcomeCounts, type WindowSummary } from '../result/schema.js';
 import { derive, forEachTokenGap } from './derive.js';
 import { LatencyStat, type StatSummary } from './histogram.js';
-
-const METRIC_NAMES: readonly MetricName[] = [
-  'ttft_ms',
-  'ttfb_ms',
-  'ttst_ms',
-  'itl_ms',
-  'icl_ms',
-  'tpot_ms',
-  'e2el_ms',
-  'schedule_lag_ms',
-  'ttft_from_intended_ms',
-  'e2el_from_intended_ms',
-];
 
 function emptyCounts(): OutcomeCounts {
   return { launched: 0, ok: 0, failed: 0, cancelled: 0 };

@@ -18,17 +18,21 @@ export interface MetricBlock extends StatSummary {
   histogram: string;
 }
 
-export type MetricName =
-  | 'ttft_ms'
-  | 'ttfb_ms'
-  | 'ttst_ms'
-  | 'itl_ms'
-  | 'icl_ms'
-  | 'tpot_ms'
-  | 'e2el_ms'
-  | 'schedule_lag_ms'
-  | 'ttft_from_intended_ms'
-  | 'e2el_from_intended_ms';
+/** Every latency metric a run records, in report order. */
+export const METRIC_NAMES = [
+  'ttft_ms',
+  'ttfb_ms',
+  'ttst_ms',
+  'itl_ms',
+  'icl_ms',
+  'tpot_ms',
+  'e2el_ms',
+  'schedule_lag_ms',
+  'ttft_from_intended_ms',
+  'e2el_from_intended_ms',
+] as const;
+
+export type MetricName = (typeof METRIC_NAMES)[number];
 
 export interface OutcomeCounts {
   launched: number;
