@@ -1,5 +1,6 @@
 // The orchestrator: workload x schedule x client -> recorder -> RunResult. It measures and emits typed
 // callbacks but prints and writes nothing, so it can be used as a library and tested without IO.
+import { setMaxListeners } from 'node:events';
 import { cpus, totalmem } from 'node:os';
 import { TargetClient, type TurnRequest, type TurnSender } from './client/target-client.js';
 import type { RunConfig } from './config/options.js';
@@ -97,6 +98,8 @@ export async function runBenchmark(options: RunOptions, signal?: AbortSignal): P
 
   // `stop` ends scheduling and cancels in-flight requests: the user's signal or the drain deadline.
   const stop = new AbortController();
+  // Every in-flight request and every sleeping user listens on it: hundreds of listeners are expected.
+  setMaxListeners(0, stop.signal);
   const onUserAbort = (): void => stop.abort(signal?.reason ?? 'run interrupted');
   if (signal?.aborted) onUserAbort();
   signal?.addEventListener('abort', onUserAbort, { once: true });

@@ -1,8 +1,9 @@
 // The command line: declares commands and flags, maps signals to an AbortSignal and errors to exit codes
 // (0 ok, 1 unexpected failure, 2 invalid input, 4 target unreachable, 130 interrupted).
-import { Command, CommanderError } from 'commander';
+import { Command, CommanderError, Option } from 'commander';
 import { listBuiltinScenarios, loadScenario } from '../config/scenario.js';
 import { ConfigError, ExitCode, PdBenchError, TargetError } from '../errors.js';
+import { SIM_FLAGS, parseSimOptions } from '../sim/sim-options.js';
 import { VERSION } from '../version.js';
 import { addRunOptions, explicitFlags } from './options.js';
 
@@ -83,6 +84,36 @@ export function buildProgram(): Command {
         process.stdout.write(`${name}: ${s.description ?? ''}\n  ${fields}\n`);
       }
     });
+
+  const sim = program
+    .command('sim')
+    .description('serve a simulated stack (colocated or PD-disaggregated, calibrated presets) on 127.0.0.1; Ctrl-C stops it');
+  for (const f of SIM_FLAGS) {
+    const def = ` (default: ${String(f.default)})`;
+    sim.addOption(new Option(f.arg ? `--${f.flag} <${f.arg}>` : `--${f.flag}`, f.description + (f.arg ? def : '')));
+  }
+  sim.action(async (_opts, cmd: Command) => {
+    const raw: Record<string, unknown> = {};
+    const values = cmd.opts();
+    for (const f of SIM_FLAGS) {
+      const key = f.flag.replace(/-([a-z])/g, (_m, c: string) => c.toUpperCase());
+      if (cmd.getOptionValueSource(key) === 'cli') raw[f.flag] = values[key];
+    }
+    const opts = parseSimOptions(raw);
+    const { startStack } = await import('../sim/stack.js');
+    const stack = await startStack(opts, opts.port);
+    process.stderr.write(
+      `simulated ${stack.topology} stack: ${stack.routerUrl} (${stack.servedModel}, preset ${stack.preset.name}, ${stack.gpus} GPUs` +
+        `${stack.link ? `, link ${stack.link.name}` : ''})\n` +
+        Object.entries(stack.engines).map(([role, urls]) => `  ${role}: ${urls.join(' ')} (/metrics on each)`).join('\n') +
+        '\nCtrl-C to stop\n',
+    );
+    await new Promise<void>((resolve) => {
+      process.once('SIGINT', resolve);
+      process.once('SIGTERM', resolve);
+    });
+    await stack.close();
+  });
 
   program
     .command('mock')

@@ -8,11 +8,13 @@ import { fileURLToPath } from 'node:url';
 export interface SpawnedServer {
   url: string;
   port: number;
+  /** The ready line the server printed (its self-description). */
+  ready: Record<string, unknown>;
   child: ChildProcess;
   stop(): Promise<void>;
 }
 
-export async function spawnServer(entry: 'mock-main', args: string[], timeoutMs = 15_000): Promise<SpawnedServer> {
+export async function spawnServer(entry: 'mock-main' | 'sim-main', args: string[], timeoutMs = 15_000): Promise<SpawnedServer> {
   const script = fileURLToPath(new URL(`./${entry}.js`, import.meta.url));
   const child = spawn(process.execPath, [script, '--port', '0', '--exit-on-stdin-close', ...args], {
     stdio: ['pipe', 'pipe', 'pipe'],
@@ -29,7 +31,7 @@ export async function spawnServer(entry: 'mock-main', args: string[], timeoutMs 
   };
   process.once('exit', killOnExit);
 
-  const port = await new Promise<number>((resolve, reject) => {
+  const ready = await new Promise<Record<string, unknown>>((resolve, reject) => {
     const timer = setTimeout(() => {
       child.kill('SIGKILL');
       reject(new Error(`${entry} did not report ready within ${timeoutMs} ms${stderr ? `: ${stderr.trim()}` : ''}`));
@@ -37,11 +39,11 @@ export async function spawnServer(entry: 'mock-main', args: string[], timeoutMs 
     const rl = createInterface({ input: child.stdout as NodeJS.ReadableStream });
     rl.on('line', (line) => {
       try {
-        const msg = JSON.parse(line) as { event?: string; port?: number };
+        const msg = JSON.parse(line) as Record<string, unknown>;
         if (msg.event === 'ready' && typeof msg.port === 'number') {
           clearTimeout(timer);
           rl.close();
-          resolve(msg.port);
+          resolve(msg);
         }
       } catch {
         // not our ready line
@@ -63,5 +65,6 @@ export async function spawnServer(entry: 'mock-main', args: string[], timeoutMs 
     await exited;
     clearTimeout(t);
   };
-  return { url: `http://127.0.0.1:${port}/v1`, port, child, stop };
+  const port = ready.port as number;
+  return { url: `http://127.0.0.1:${port}/v1`, port, ready, child, stop };
 }
