@@ -34,7 +34,8 @@ export function buildProgram(): Command {
   const program = new Command('pd-bench')
     .description(
       'Multi-round QA benchmark for OpenAI-compatible LLM serving (vLLM production-stack PD routers and more).\n' +
-        'With no --base-url, runs the run-pd workload against an embedded simulated server.',
+        'With no --base-url, runs the run-pd workload against two embedded simulated stacks of 2 GPUs each\n' +
+        '(colocated: 2 replicas; PD: 1 prefill + 1 decode), 40 s each, and prints them side by side.',
     )
     .version(VERSION)
     .showSuggestionAfterError(true)

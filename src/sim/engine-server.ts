@@ -271,7 +271,8 @@ export class EngineServer implements EngineMetricsSource {
     let cached = 0;
     let text = '';
     // The API server's tokenizer and queueing work comes before the engine sees the request.
-    this.#clock.at(arrival + preset.apiOverheadMs, () => {
+    const enqueueAt = arrival + preset.apiOverheadMs;
+    this.#clock.at(enqueueAt, () => {
       if (res.destroyed) return;
       cancel = this.engine.submit(
         { id, promptTokens: tok.tokens, blocks: tok.blocks, maxTokens, ...(handoff ? { kvReadyAtMs: handoff.readyAtMs } : {}) },
@@ -311,6 +312,7 @@ export class EngineServer implements EngineMetricsSource {
             else out.whole(text, usage);
           },
         },
+        enqueueAt,
       );
     });
   }

@@ -65,6 +65,7 @@ export class Engine {
   #generationTokens = 0;
   #finished = 0;
   #steps = 0;
+  #lastEndMs = 0;
 
   constructor(name: string, preset: ModelPreset, clock: SimClock) {
     this.name = name;
@@ -74,11 +75,12 @@ export class Engine {
   }
 
   /** Queues a request; returns a cancel function (client went away). */
-  submit(req: EngineRequest, ev: EngineEvents): () => void {
+  submit(req: EngineRequest, ev: EngineEvents, atMs?: number): () => void {
+    const arrivalMs = atMs ?? this.#clock.now();
     const seq: Seq = {
       req,
       ev,
-      arrivalMs: this.#clock.now(),
+      arrivalMs,
       res: undefined,
       cachedTokens: 0,
       done: 0,
@@ -87,9 +89,10 @@ export class Engine {
       cancelled: false,
     };
     this.#waiting.push(seq);
-    this.#kick();
-    if (req.kvReadyAtMs !== undefined && req.kvReadyAtMs > this.#clock.now()) {
-      this.#clock.at(req.kvReadyAtMs, () => this.#kick());
+    this.#kick(arrivalMs);
+    if (req.kvReadyAtMs !== undefined && req.kvReadyAtMs > arrivalMs) {
+      const ready = req.kvReadyAtMs;
+      this.#clock.at(ready, () => this.#kick(ready));
     }
     return () => {
       seq.cancelled = true;
@@ -110,14 +113,19 @@ export class Engine {
     };
   }
 
-  #kick(): void {
+  /**
+   * Wakes an idle engine for work that arrived at `atMs`. The step starts at that nominal time (never before
+   * the last step ended), not when the timer happened to fire, so real-time lateness does not add up.
+   */
+  #kick(atMs: number): void {
     if (this.#busy || this.#kickPending) return;
     // Requests arriving at the same instant at an idle engine share its first step, as they would when the
     // engine loop picks up its queue.
     this.#kickPending = true;
-    this.#clock.at(this.#clock.now(), () => {
+    const start = Math.max(atMs, this.#lastEndMs);
+    this.#clock.at(start, () => {
       this.#kickPending = false;
-      if (!this.#busy) this.#step();
+      if (!this.#busy) this.#step(Math.max(start, this.#lastEndMs));
     });
   }
 
@@ -168,6 +176,7 @@ export class Engine {
     }
     if (decodes.length === 0 && chunks.length === 0) {
       this.#busy = false;
+      this.#lastEndMs = now;
       return;
     }
     this.#busy = true;

@@ -1,4 +1,4 @@
-// Starts a pd-bench server entry point (mock today, the simulator later) as its own child process, so it
+// Starts a pd-bench server entry point (the mock or the simulated stack) as its own child process, so it
 // never shares the harness's event loop; resolves once it prints its ready line. The child exits when our
 // stdin pipe to it closes, so it cannot outlive the parent on any exit path.
 import { spawn, type ChildProcess } from 'node:child_process';
