@@ -39,6 +39,9 @@ export function buildProgram(): Command {
     )
     .version(VERSION)
     .showSuggestionAfterError(true)
+    // The root command takes the run options too (for the demo); without this it would swallow a
+    // subcommand's --base-url and friends.
+    .enablePositionalOptions()
     .exitOverride()
     .configureOutput({ outputError: (str, write) => write(`pd-bench: ${str.split('\n')[0]?.replace(/^error: /, '')} (see pd-bench --help)\n`) });
   addRunOptions(program).action(async (_opts, cmd: Command) => {
