@@ -10,7 +10,9 @@ import { RunRecorder } from './metrics/recorder.js';
 import type { RequestRecord } from './result/record.js';
 import { RESULT_SCHEMA, RESULT_SCHEMA_VERSION, type RunResult, type WindowSummary } from './result/schema.js';
 import { dueAt, planMultiRound, scheduleLabel, userAt, type MultiRoundParams, type UserPlan } from './schedule/multi-round.js';
-import { Conversation, requestBody, type ChatMessage } from './workload/conversation.js';
+import { ServerTokenizer, type PromptTokenizer } from './client/server-tokenizer.js';
+import { Conversation, firstTurnContent, renderCompletionPrompt, requestBody, type ChatMessage } from './workload/conversation.js';
+import { ExactPrompts } from './workload/exact-prompts.js';
 import { TextFactory, TextKind } from './workload/text.js';
 import { estimateTokens } from './workload/tokens.js';
 import { VERSION } from './version.js';
@@ -36,6 +38,8 @@ export interface RunOptions {
   client?: TurnSender;
   /** Text factory to share across points of a sweep (building it costs ~100 ms). */
   text?: TextFactory;
+  /** With config.tokenizer 'server': the tokenizer to fit prompts with (default: the target's /tokenize). */
+  tokenizer?: PromptTokenizer;
   /** Called once at the start with the wall-clock origin of the run's millisecond timestamps. */
   onStart?: (info: { wallStartMs: number; t0: bigint }) => void;
   /** Called for every finished request, warmup included, in completion order (stream these to disk). */
@@ -97,6 +101,8 @@ export async function runBenchmark(options: RunOptions, signal?: AbortSignal): P
     });
 
   // `stop` ends scheduling and cancels in-flight requests: the user's signal or the drain deadline.
+  const exact = config.tokenizer === 'server' ? await fitExactPrompts(options, text, plan, params) : undefined;
+
   const stop = new AbortController();
   // Every in-flight request and every sleeping user listens on it: hundreds of listeners are expected.
   setMaxListeners(0, stop.signal);
@@ -177,7 +183,8 @@ export async function runBenchmark(options: RunOptions, signal?: AbortSignal): P
       answerLen: config.answerLen,
     };
     const userTask = async (u: UserPlan): Promise<void> => {
-      const conv = new Conversation(text, u.userId, shape);
+      const ctx = exact?.context(u.userId);
+      const conv = new Conversation(text, u.userId, shape, exact && ctx ? { system: exact.system.text, context: ctx.text } : undefined);
       if (u.firstRound > 0 && config.preagedHistory === 'synthetic') conv.preage(u.firstRound);
       let prevEndMs = Number.NEGATIVE_INFINITY;
       for (let r = u.firstRound; r < config.numRounds; r++) {
@@ -197,7 +204,7 @@ export async function runBenchmark(options: RunOptions, signal?: AbortSignal): P
           intendedMs: due,
           late,
           body: requestBody(conv.messages, { ...bodyOptions, maxTokens: config.answerLen }),
-          promptTokensEstimate: promptEstimate(conv.messages),
+          promptTokensEstimate: (r === 0 ? exact?.firstTurnTokens(u.userId) : undefined) ?? promptEstimate(conv.messages),
         };
         recorder.onLaunch('measure', late);
         const rec = await client.send(req, stop.signal);
@@ -261,6 +268,14 @@ export async function runBenchmark(options: RunOptions, signal?: AbortSignal): P
   };
   const m = snap.metrics;
   const notes = buildNotes(snap, config, plan.expectedRate, qps, tokenSource);
+  if (exact) {
+    const st = exact.stats();
+    notes.push(
+      st.inexact === 0
+        ? `--tokenizer server: all ${st.parts} prompt parts (system text, user contexts) have their exact token length under the target's tokenizer`
+        : `--tokenizer server: ${st.inexact} of ${st.parts} prompt parts missed their token length (by at most ${st.worstMiss} tokens): the tokenizer would not cut there`,
+    );
+  }
   const c = cpus();
   return {
     schema: RESULT_SCHEMA,
@@ -372,4 +387,25 @@ function buildNotes(
   }
   if (snap.counts.cancelled > 0) notes.push(`${snap.counts.cancelled} request(s) were cancelled (interrupt or drain timeout); they are in requests.csv`);
   return notes;
+}
+
+/**
+ * --tokenizer server: fits the shared system text and the context of every user the run can start (the
+ * pre-aged ones and every joiner within --time) to exact token lengths before any request is timed.
+ */
+async function fitExactPrompts(options: RunOptions, text: TextFactory, plan: ReturnType<typeof planMultiRound>, params: MultiRoundParams): Promise<ExactPrompts> {
+  const { config } = options;
+  const tok = options.tokenizer ?? (await ServerTokenizer.connect({ baseUrl: config.baseUrl, model: config.model, apiKey: config.apiKey }));
+  const exact = await ExactPrompts.create(tok, text, config.sharedSystemPrompt, config.userHistoryPrompt);
+  const ids: number[] = [];
+  for (let k = plan.firstJoinIndex; ; k++) {
+    const u = userAt(plan, params, k);
+    if (!u) continue;
+    if (k >= 0 && u.joinAt >= config.time) break;
+    ids.push(u.userId);
+  }
+  const firstMessage = (id: number, context: string): ChatMessage[] => [{ role: 'user', content: firstTurnContent(exact.system.text, context, text.question(id, 1)) }];
+  const count = (m: ChatMessage[]): Promise<number> => (config.endpoint === 'chat' ? tok.countChat(m) : tok.countCompletion(renderCompletionPrompt(m)));
+  await exact.prepare(ids, firstMessage, count);
+  return exact;
 }

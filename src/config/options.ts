@@ -3,6 +3,7 @@
 
 export type Endpoint = 'chat' | 'completions';
 export type PreagedHistory = 'synthetic' | 'empty';
+export type TokenizerMode = 'estimate' | 'server';
 
 /** A fully resolved, validated run configuration. Durations in seconds unless the name says otherwise. */
 export interface RunConfig {
@@ -26,6 +27,7 @@ export interface RunConfig {
   warmupRequests: number;
   warmupMaxTokens: number;
   preagedHistory: PreagedHistory;
+  tokenizer: TokenizerMode;
   requestTimeout: number;
   drainTimeout: number;
   pause: number;
@@ -92,6 +94,8 @@ export const RUN_OPTIONS: readonly OptionSpec[] = [
     description: 'max_tokens of each warmup request' },
   { key: 'preagedHistory', name: 'preaged-history', type: 'enum', arg: 'mode', default: 'synthetic', choices: ['synthetic', 'empty'],
     description: 'users already mid-session at t=0 carry seeded earlier rounds (synthetic) or none, as multi-round-qa.py does (empty)' },
+  { key: 'tokenizer', name: 'tokenizer', type: 'enum', arg: 'mode', default: 'estimate', choices: ['estimate', 'server'],
+    description: 'size prompts by the chars/4 estimate, or exactly with the target\'s own /tokenize and /detokenize (vLLM, llama-server)' },
   { key: 'requestTimeout', name: 'request-timeout', type: 'number', arg: 'seconds', default: 600, above: 0, max: 86_400, unit: 's',
     description: 'a request still running after this long is failed with class timeout' },
   { key: 'drainTimeout', name: 'drain-timeout', type: 'number', arg: 'seconds', default: 60, min: 0, max: 86_400, unit: 's',

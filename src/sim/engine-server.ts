@@ -9,7 +9,7 @@ import type { SimClock } from './clock.js';
 import type { Engine } from './engine.js';
 import { badRequest, errorType, parseGenRequest, type ApiError, type GenRequest } from './openai-api.js';
 import { kvTransferMs, type LinkPreset } from './presets.js';
-import { simTokenize, simTokenText } from './sim-tokenizer.js';
+import { simDetokenize, simTokenIds, simTokenize, simTokenText } from './sim-tokenizer.js';
 import { EngineMetrics, type EngineMetricsSource } from './vllm-metrics.js';
 
 export interface SimFaults {
@@ -195,6 +195,10 @@ export class EngineServer implements EngineMetricsSource {
       res.writeHead(200, { 'content-type': 'application/json' }).end(body);
       return;
     }
+    if (req.method === 'POST' && (path === '/tokenize' || path === '/detokenize')) {
+      await this.#tokenizer(path, req, res);
+      return;
+    }
     const kind = path === '/v1/chat/completions' ? 'chat' : path === '/v1/completions' ? 'completion' : undefined;
     if (!kind) {
       sendError(res, { status: 404, message: `Not Found: ${req.method} ${path}`, type: 'NotFoundError' });
@@ -222,6 +226,45 @@ export class EngineServer implements EngineMetricsSource {
       return;
     }
     this.#generate(parsed, res);
+  }
+
+  /** vLLM's /tokenize ({prompt} or {messages}, counted as generation counts them) and /detokenize. */
+  async #tokenizer(path: string, req: IncomingMessage, res: ServerResponse): Promise<void> {
+    let body: Record<string, unknown>;
+    try {
+      body = JSON.parse((await readBody(req)).toString('utf8')) as Record<string, unknown>;
+    } catch {
+      sendError(res, badRequest('request body is not valid JSON'));
+      return;
+    }
+    let answer: Record<string, unknown>;
+    if (path === '/detokenize') {
+      const ids = body.tokens;
+      const text = Array.isArray(ids) && ids.every((x) => Number.isInteger(x)) ? simDetokenize(ids as number[]) : undefined;
+      if (text === undefined) {
+        sendError(res, badRequest('tokens: must be a list of token ids this server handed out'));
+        return;
+      }
+      answer = { prompt: text };
+    } else {
+      let prompt: string;
+      if (body.messages !== undefined) {
+        const g = parseGenRequest('chat', body);
+        if ('status' in g) {
+          sendError(res, g);
+          return;
+        }
+        prompt = g.prompt;
+      } else if (typeof body.prompt === 'string') prompt = body.prompt;
+      else {
+        sendError(res, badRequest('prompt: must be a string (or give messages)'));
+        return;
+      }
+      const tokens = simTokenIds(prompt);
+      answer = { count: tokens.length, max_model_len: this.engine.preset.maxModelLen, tokens };
+    }
+    const text = JSON.stringify(answer);
+    res.writeHead(200, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) }).end(text);
   }
 
   #generate(g: GenRequest, res: ServerResponse): void {

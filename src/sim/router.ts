@@ -158,6 +158,10 @@ export class Router {
       await this.#proxy(first, req, res, undefined);
       return;
     }
+    if (req.method === 'POST' && (path === '/tokenize' || path === '/detokenize')) {
+      await this.#proxy(first, req, res, await readBody(req));
+      return;
+    }
     if (req.method !== 'POST' || (path !== '/v1/chat/completions' && path !== '/v1/completions')) {
       sendError(res, 404, `router: no route for ${req.method} ${path}`);
       return;

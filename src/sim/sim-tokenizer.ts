@@ -43,3 +43,35 @@ export function simTokenText(index: number, seed: number): string {
   const w = WORDS[((index * 2654435761 + seed * 40503) >>> 0) % WORDS.length] as string;
   return ' ' + w.slice(0, 4);
 }
+
+// Ids for /tokenize and /detokenize: each distinct piece gets the next id the first time it is seen (one
+// vocabulary per process), so detokenize(tokenize(text)) gives the text back byte for byte.
+const pieceIds = new Map<string, number>();
+const idPieces: string[] = [];
+
+export function simTokenIds(text: string): number[] {
+  const ids: number[] = [];
+  PIECE_RE.lastIndex = 0;
+  let m: RegExpExecArray | null;
+  while ((m = PIECE_RE.exec(text)) !== null) {
+    let id = pieceIds.get(m[0]);
+    if (id === undefined) {
+      id = idPieces.length;
+      idPieces.push(m[0]);
+      pieceIds.set(m[0], id);
+    }
+    ids.push(id);
+  }
+  return ids;
+}
+
+/** The text of `ids`; undefined if one was never handed out. */
+export function simDetokenize(ids: readonly number[]): string | undefined {
+  let out = '';
+  for (const id of ids) {
+    const p = idPieces[id];
+    if (p === undefined) return undefined;
+    out += p;
+  }
+  return out;
+}

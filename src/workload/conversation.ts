@@ -34,16 +34,29 @@ export function userContextText(text: TextFactory, userId: number, tokens: numbe
   return text.text(tokens, TextKind.context, [userId, tokens], `For user ${userId}, here is some other context: `);
 }
 
+export interface PromptParts {
+  system: string;
+  context: string;
+}
+
+/** The first user message: shared system text, the user's context, then the question. */
+export function firstTurnContent(system: string, context: string, question: string): string {
+  return (system ? system + '\n\n' : '') + context + '\n\n' + question;
+}
+
 export class Conversation {
   readonly userId: number;
   readonly messages: ChatMessage[] = [];
   #text: TextFactory;
   #shape: WorkloadShape;
+  #parts: PromptParts | undefined;
 
-  constructor(text: TextFactory, userId: number, shape: WorkloadShape) {
+  /** `parts` replaces the generated system text and user context (exact token lengths, --tokenizer server). */
+  constructor(text: TextFactory, userId: number, shape: WorkloadShape, parts?: PromptParts) {
     this.#text = text;
     this.userId = userId;
     this.#shape = shape;
+    this.#parts = parts;
   }
 
   /** Appends the user message for `round` (1-based question number) and returns it. */
@@ -51,9 +64,9 @@ export class Conversation {
     const question = this.#text.question(this.userId, round);
     let content = question;
     if (this.messages.length === 0) {
-      const sys = sharedSystemText(this.#text, this.#shape.sharedSystemPrompt);
-      const ctx = userContextText(this.#text, this.userId, this.#shape.userHistoryPrompt);
-      content = (sys ? sys + '\n\n' : '') + ctx + '\n\n' + question;
+      const sys = this.#parts?.system ?? sharedSystemText(this.#text, this.#shape.sharedSystemPrompt);
+      const ctx = this.#parts?.context ?? userContextText(this.#text, this.userId, this.#shape.userHistoryPrompt);
+      content = firstTurnContent(sys, ctx, question);
     }
     const msg: ChatMessage = { role: 'user', content };
     this.messages.push(msg);

@@ -1,0 +1,126 @@
+// The target's own tokenizer over HTTP, for prompts of exact token lengths (`--tokenizer server`). vLLM and
+// llama.cpp's llama-server both serve /tokenize and /detokenize at the server root (beside /v1) with
+// different shapes; the dialect is detected once. Chat prompts are counted as the server will serve them:
+// vLLM tokenizes `messages` through its chat template, llama-server renders them with /apply-template first.
+import { request } from 'undici';
+import { TargetError } from '../errors.js';
+import { excerpt } from './openai-stream.js';
+
+export type TokenizerDialect = 'vllm' | 'llamacpp';
+
+export interface ChatLikeMessage {
+  role: string;
+  content: string;
+}
+
+/** What prompt fitting needs; tests substitute a local implementation. */
+export interface PromptTokenizer {
+  /** Token ids of `text` alone (no BOS or other special tokens). */
+  tokenize(text: string): Promise<number[]>;
+  detokenize(ids: readonly number[]): Promise<string>;
+  /** Prompt tokens the server will count for these chat messages (template and special tokens included). */
+  countChat(messages: readonly ChatLikeMessage[]): Promise<number>;
+  /** Prompt tokens the server will count for a /completions prompt (special tokens included). */
+  countCompletion(prompt: string): Promise<number>;
+}
+
+export interface ServerTokenizerOptions {
+  baseUrl: string;
+  model: string;
+  apiKey: string | undefined;
+  timeoutMs?: number;
+}
+
+const isNumberArray = (v: unknown): v is number[] => Array.isArray(v) && v.every((x) => typeof x === 'number');
+
+export class ServerTokenizer implements PromptTokenizer {
+  readonly root: string;
+  readonly dialect: TokenizerDialect;
+  #o: ServerTokenizerOptions;
+
+  private constructor(o: ServerTokenizerOptions, root: string, dialect: TokenizerDialect) {
+    this.#o = o;
+    this.root = root;
+    this.dialect = dialect;
+  }
+
+  /** The server root: the base URL without its trailing /v1. */
+  static rootOf(baseUrl: string): string {
+    return baseUrl.replace(/\/+$/, '').replace(/\/v1$/, '');
+  }
+
+  /** Finds out which dialect the target speaks, or fails with the URL and what it answered. */
+  static async connect(o: ServerTokenizerOptions): Promise<ServerTokenizer> {
+    const root = ServerTokenizer.rootOf(o.baseUrl);
+    const probe = new ServerTokenizer(o, root, 'vllm');
+    // One body both understand: vLLM reads `prompt` (and answers with `count`), llama-server reads `content`.
+    const doc = await probe.#post('/tokenize', { model: o.model, prompt: 'hello', content: 'hello', add_special_tokens: false, add_special: false });
+    if (typeof doc.count === 'number') return probe;
+    if (isNumberArray(doc.tokens)) return new ServerTokenizer(o, root, 'llamacpp');
+    throw new TargetError('PDB_TARGET_REJECTED', `${root}/tokenize`, `--tokenizer server: ${root}/tokenize answered an unknown shape: ${excerpt(JSON.stringify(doc))}`);
+  }
+
+  async #post(path: string, body: unknown): Promise<Record<string, unknown>> {
+    const url = `${this.root}${path}`;
+    const headers: Record<string, string> = { 'content-type': 'application/json', accept: 'application/json' };
+    if (this.#o.apiKey) headers.authorization = `Bearer ${this.#o.apiKey}`;
+    let status: number;
+    let text: string;
+    try {
+      const res = await request(url, { method: 'POST', headers, body: JSON.stringify(body), signal: AbortSignal.timeout(this.#o.timeoutMs ?? 60_000) });
+      status = res.statusCode;
+      text = await res.body.text();
+    } catch (err) {
+      throw new TargetError('PDB_TARGET_UNREACHABLE', url, `--tokenizer server: cannot reach ${url}: ${(err as Error).message}`, { cause: err });
+    }
+    if (status !== 200) {
+      throw new TargetError('PDB_TARGET_REJECTED', url, `--tokenizer server: POST ${url} answered HTTP ${status}: ${excerpt(text)} (the target needs /tokenize and /detokenize, as vLLM and llama-server have; or use --tokenizer estimate)`, {
+        status,
+        bodyExcerpt: excerpt(text),
+      });
+    }
+    try {
+      return JSON.parse(text) as Record<string, unknown>;
+    } catch {
+      throw new TargetError('PDB_TARGET_REJECTED', url, `--tokenizer server: POST ${url} did not return JSON: ${excerpt(text)}`, { status });
+    }
+  }
+
+  #ids(doc: Record<string, unknown>, path: string): number[] {
+    // llama-server answers [{id, piece}] when pieces are asked for; plain ids otherwise.
+    const t = doc.tokens;
+    if (isNumberArray(t)) return t;
+    if (Array.isArray(t) && t.every((x) => typeof x === 'object' && x !== null && typeof (x as { id?: unknown }).id === 'number')) return t.map((x) => (x as { id: number }).id);
+    throw new TargetError('PDB_TARGET_REJECTED', `${this.root}${path}`, `--tokenizer server: ${this.root}${path} answered without a token list: ${excerpt(JSON.stringify(doc))}`);
+  }
+
+  async tokenize(text: string): Promise<number[]> {
+    const body = this.dialect === 'vllm' ? { model: this.#o.model, prompt: text, add_special_tokens: false } : { content: text, add_special: false };
+    return this.#ids(await this.#post('/tokenize', body), '/tokenize');
+  }
+
+  async detokenize(ids: readonly number[]): Promise<string> {
+    const doc = await this.#post('/detokenize', this.dialect === 'vllm' ? { model: this.#o.model, tokens: ids } : { tokens: ids });
+    const s = this.dialect === 'vllm' ? doc.prompt : doc.content;
+    if (typeof s !== 'string') throw new TargetError('PDB_TARGET_REJECTED', `${this.root}/detokenize`, `--tokenizer server: ${this.root}/detokenize answered without text: ${excerpt(JSON.stringify(doc))}`);
+    return s;
+  }
+
+  async countChat(messages: readonly ChatLikeMessage[]): Promise<number> {
+    if (this.dialect === 'vllm') {
+      const doc = await this.#post('/tokenize', { model: this.#o.model, messages, add_generation_prompt: true });
+      if (typeof doc.count === 'number') return doc.count;
+      return this.#ids(doc, '/tokenize').length;
+    }
+    const tpl = await this.#post('/apply-template', { messages });
+    if (typeof tpl.prompt !== 'string') throw new TargetError('PDB_TARGET_REJECTED', `${this.root}/apply-template`, `--tokenizer server: ${this.root}/apply-template answered without a prompt`);
+    return this.#ids(await this.#post('/tokenize', { content: tpl.prompt, add_special: true, parse_special: true }), '/tokenize').length;
+  }
+
+  async countCompletion(prompt: string): Promise<number> {
+    const body = this.dialect === 'vllm' ? { model: this.#o.model, prompt, add_special_tokens: true } : { content: prompt, add_special: true };
+    const doc = await this.#post('/tokenize', body);
+    if (typeof doc.count === 'number') return doc.count;
+    return this.#ids(doc, '/tokenize').length;
+  }
+}
