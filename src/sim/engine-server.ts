@@ -2,14 +2,14 @@
 // /v1/models, /health and /metrics, over an Engine. In a PD stack a prefill engine publishes when each
 // prompt's KV will have reached the decode side (prefill end + link transfer) and the decode engine waits
 // for it, as LMCache's hand-off does. Fault knobs make the failures a real stack shows reproducible.
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { Socket } from 'node:net';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { mixSeed, prng } from '../util/prng.js';
 import type { SimClock } from './clock.js';
 import type { Engine } from './engine.js';
 import { badRequest, errorType, parseGenRequest, type ApiError, type GenRequest } from './openai-api.js';
 import { kvTransferMs, type LinkPreset } from './presets.js';
 import { simDetokenize, simTokenIds, simTokenize, simTokenText } from './sim-tokenizer.js';
+import { LoopbackServer, readBody } from './loopback-server.js';
 import { EngineMetrics, type EngineMetricsSource } from './vllm-metrics.js';
 
 export interface SimFaults {
@@ -82,14 +82,6 @@ export interface EngineServerOptions {
   kv?: { handoff: MapKvHandoff; link: LinkPreset };
 }
 
-function readBody(req: IncomingMessage): Promise<Buffer> {
-  return new Promise((resolve, reject) => {
-    const parts: Buffer[] = [];
-    req.on('data', (b: Buffer) => parts.push(b));
-    req.on('end', () => resolve(Buffer.concat(parts)));
-    req.on('error', reject);
-  });
-}
 
 function sendError(res: ServerResponse, e: ApiError): void {
   if (res.headersSent || res.destroyed) return;
@@ -122,9 +114,7 @@ export class EngineServer implements EngineMetricsSource {
   #kv: EngineServerOptions['kv'];
   #seed: number;
   #rand: () => number;
-  #server: Server;
-  #sockets = new Set<Socket>();
-  #port = 0;
+  #http: LoopbackServer;
   #counter = 0;
   #created = Math.floor(Date.now() / 1000);
   /** Extra Prometheus text (the stack renders every engine on each /metrics page). */
@@ -140,17 +130,10 @@ export class EngineServer implements EngineMetricsSource {
     this.#seed = o.seed;
     this.#rand = prng(mixSeed(o.seed, 0xfa17));
     this.labels = { model_name: o.servedModel, engine: o.engine.name, role: o.role };
-    this.#server = createServer((req, res) => {
-      this.#handle(req, res).catch((err: unknown) => {
-        sendError(res, { status: 500, message: `simulator: ${err instanceof Error ? err.message : String(err)}`, type: 'InternalServerError' });
-      });
-    });
-    this.#server.keepAliveTimeout = 60_000;
-    this.#server.on('connection', (s: Socket) => {
-      s.setNoDelay(true);
-      this.#sockets.add(s);
-      s.on('close', () => this.#sockets.delete(s));
-    });
+    this.#http = new LoopbackServer(
+      (req, res) => this.#handle(req, res),
+      (res, err) => sendError(res, { status: 500, message: `simulator: ${err instanceof Error ? err.message : String(err)}`, type: 'InternalServerError' }),
+    );
   }
 
   stats(): ReturnType<Engine['stats']> {
@@ -158,23 +141,15 @@ export class EngineServer implements EngineMetricsSource {
   }
 
   listen(port = 0, host = '127.0.0.1'): Promise<number> {
-    return new Promise((resolve, reject) => {
-      this.#server.once('error', reject);
-      this.#server.listen(port, host, () => {
-        const a = this.#server.address();
-        this.#port = typeof a === 'object' && a ? a.port : port;
-        resolve(this.#port);
-      });
-    });
+    return this.#http.listen(port, host);
   }
 
   get url(): string {
-    return `http://127.0.0.1:${this.#port}/v1`;
+    return this.#http.url;
   }
 
-  async close(): Promise<void> {
-    for (const s of this.#sockets) s.destroy();
-    await new Promise<void>((r) => this.#server.close(() => r()));
+  close(): Promise<void> {
+    return this.#http.close();
   }
 
   async #handle(req: IncomingMessage, res: ServerResponse): Promise<void> {

@@ -41,41 +41,37 @@ const KV_8B = 2 * 32 * 8 * 128 * 2;
 // Llama-3-70B: 80 layers x 8 KV heads x 128 x 2 x 2 bytes = 327,680 B/token.
 const KV_70B = 2 * 80 * 8 * 128 * 2;
 
+const LLAMA3_8B_H100: ModelPreset = {
+  name: 'llama3-8b-h100',
+  servedModel: 'meta-llama/Meta-Llama-3-8B-Instruct',
+  description: 'Llama-3-8B (or Mistral-7B) bf16 on one H100-80GB',
+  kvBytesPerToken: KV_8B,
+  // ~80 GB - 16 GB weights - activations ≈ 56 GB / 131 kB ≈ 430k tokens (DESIGN.md §7).
+  kvCapacityTokens: 430_000,
+  maxModelLen: 8192,
+  // Fit to single-request prefill on H100: 15 ms @512, 27 ms @1k, 102 ms @4k, ~0.5 s @16k (DESIGN.md §7):
+  // model gives 15.1 / 27.5 / 106 / 501 ms.
+  prefill: { a: 3, b: 0.0235, c: 4.2e-7 },
+  // Fit to the decode-step table (Llama-3-8B, H100): ctx 1k B1 7.3, B32 9.9, B128 17.8, B256 28.4 ms;
+  // ctx 4k B32 17.4, B64 27.5, B128 47.8 ms. Model gives 7.3 / 9.9 / 17.8 / 28.4 and 17.4 / 27.5 / 47.8.
+  decode: { a: 7.22, b: 7.8e-5, c: 0.0046 },
+  maxNumBatchedTokens: 8192,
+  maxNumSeqs: 256,
+  gpusPerReplica: 1,
+  // Engine/API overhead per request 1-15 ms under load (DESIGN.md §7); the low end at light load.
+  apiOverheadMs: 1.5,
+  source: 'DESIGN.md §7: vLLM prefill/decode measurements for Llama-3-8B on H100; KV size from the model config',
+};
+
 export const MODEL_PRESETS: Record<string, ModelPreset> = {
-  'llama3-8b-h100': {
-    name: 'llama3-8b-h100',
-    servedModel: 'meta-llama/Meta-Llama-3-8B-Instruct',
-    description: 'Llama-3-8B (or Mistral-7B) bf16 on one H100-80GB',
-    kvBytesPerToken: KV_8B,
-    // ~80 GB - 16 GB weights - activations ≈ 56 GB / 131 kB ≈ 430k tokens (DESIGN.md §7).
-    kvCapacityTokens: 430_000,
-    maxModelLen: 8192,
-    // Fit to single-request prefill on H100: 15 ms @512, 27 ms @1k, 102 ms @4k, ~0.5 s @16k (DESIGN.md §7):
-    // model gives 15.1 / 27.5 / 106 / 501 ms.
-    prefill: { a: 3, b: 0.0235, c: 4.2e-7 },
-    // Fit to the decode-step table (Llama-3-8B, H100): ctx 1k B1 7.3, B32 9.9, B128 17.8, B256 28.4 ms;
-    // ctx 4k B32 17.4, B64 27.5, B128 47.8 ms. Model gives 7.3 / 9.9 / 17.8 / 28.4 and 17.4 / 27.5 / 47.8.
-    decode: { a: 7.22, b: 7.8e-5, c: 0.0046 },
-    maxNumBatchedTokens: 8192,
-    maxNumSeqs: 256,
-    gpusPerReplica: 1,
-    // Engine/API overhead per request 1-15 ms under load (DESIGN.md §7); the low end at light load.
-    apiOverheadMs: 1.5,
-    source: 'DESIGN.md §7: vLLM prefill/decode measurements for Llama-3-8B on H100; KV size from the model config',
-  },
+  'llama3-8b-h100': LLAMA3_8B_H100,
   'mistral-7b-h100': {
+    // Same shape as Llama-3-8B (32 layers, 8 KV heads, head dim 128): same KV size and step-time fits.
+    ...LLAMA3_8B_H100,
     name: 'mistral-7b-h100',
     servedModel: 'mistralai/Mistral-7B-Instruct-v0.2',
     description: 'Mistral-7B-Instruct-v0.2 bf16 on one H100-80GB (same shape as Llama-3-8B: 32 layers, 8 KV heads)',
-    kvBytesPerToken: KV_8B,
-    kvCapacityTokens: 430_000,
     maxModelLen: 32768,
-    prefill: { a: 3, b: 0.0235, c: 4.2e-7 },
-    decode: { a: 7.22, b: 7.8e-5, c: 0.0046 },
-    maxNumBatchedTokens: 8192,
-    maxNumSeqs: 256,
-    gpusPerReplica: 1,
-    apiOverheadMs: 1.5,
     source: 'as llama3-8b-h100 (7B/8B class, identical KV geometry); 32k context from the Mistral-7B-Instruct-v0.2 config',
   },
   'llama3-8b-a100': {

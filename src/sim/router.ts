@@ -3,9 +3,9 @@
 // (send the client's body to a prefill backend with max_tokens 1, stream false and no stream_options, wait for
 // the whole answer and drop it, then stream the decode backend's answer back — optionally labelled
 // application/json, as that router does). Works in front of simulated engines and real servers alike.
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { Socket } from 'node:net';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { Pool } from 'undici';
+import { LoopbackServer, readBody } from './loopback-server.js';
 
 export type RoutingLogic = 'session' | 'disaggregated_prefill';
 
@@ -42,14 +42,6 @@ function hashString(s: string): number {
   return h >>> 0;
 }
 
-function readBody(req: IncomingMessage): Promise<Buffer> {
-  return new Promise((resolve, reject) => {
-    const parts: Buffer[] = [];
-    req.on('data', (b: Buffer) => parts.push(b));
-    req.on('end', () => resolve(Buffer.concat(parts)));
-    req.on('error', reject);
-  });
-}
 
 function sendError(res: ServerResponse, status: number, message: string): void {
   if (res.headersSent) {
@@ -66,13 +58,11 @@ const HOP_HEADERS = new Set(['connection', 'keep-alive', 'transfer-encoding', 'c
 export class Router {
   readonly logic: RoutingLogic;
   #opts: RouterOptions;
-  #server: Server;
-  #sockets = new Set<Socket>();
+  #http: LoopbackServer;
   #replicas: Backend[];
   #prefill: Backend[];
   #decode: Backend[];
   #rr = 0;
-  #port = 0;
   requests = 0;
   errors = 0;
   /** More Prometheus text for /metrics (the simulated engines behind this router). */
@@ -88,38 +78,25 @@ export class Router {
     if (opts.logic === 'disaggregated_prefill' && (this.#prefill.length === 0 || this.#decode.length === 0)) {
       throw new RangeError('disaggregated_prefill routing needs at least one prefill and one decode backend');
     }
-    this.#server = createServer((req, res) => {
-      this.#handle(req, res).catch((err: unknown) => {
+    this.#http = new LoopbackServer(
+      (req, res) => this.#handle(req, res),
+      (res, err) => {
         this.errors++;
         sendError(res, 502, `router: ${err instanceof Error ? err.message : String(err)}`);
-      });
-    });
-    this.#server.keepAliveTimeout = 60_000;
-    this.#server.on('connection', (s: Socket) => {
-      s.setNoDelay(true);
-      this.#sockets.add(s);
-      s.on('close', () => this.#sockets.delete(s));
-    });
+      },
+    );
   }
 
   listen(port = 0, host = '127.0.0.1'): Promise<number> {
-    return new Promise((resolve, reject) => {
-      this.#server.once('error', reject);
-      this.#server.listen(port, host, () => {
-        const a = this.#server.address();
-        this.#port = typeof a === 'object' && a ? a.port : port;
-        resolve(this.#port);
-      });
-    });
+    return this.#http.listen(port, host);
   }
 
   get url(): string {
-    return `http://127.0.0.1:${this.#port}/v1`;
+    return this.#http.url;
   }
 
   async close(): Promise<void> {
-    for (const s of this.#sockets) s.destroy();
-    await new Promise<void>((r) => this.#server.close(() => r()));
+    await this.#http.close();
     await Promise.all([...this.#replicas, ...this.#prefill, ...this.#decode].map((b) => b.pool.destroy()));
   }
 
