@@ -191,7 +191,13 @@ export async function runBenchmark(options: RunOptions, signal?: AbortSignal): P
         const due = measureStartMs + dueAt(plan, u, r) * 1000;
         if (due >= launchEndMs || stop.signal.aborted) return;
         await sleepUntil(t0, due, stop.signal);
+        // A turn that came due inside the window but whose user was still busy past its end is not started:
+        // after --time no new turn starts, as in multi-round-qa.py. It is counted, not silently dropped.
         if (stop.signal.aborted) return;
+        if (nowMs(t0) >= launchEndMs) {
+          recorder.onUnsent();
+          return;
+        }
         // Late: the turn came due while this user's previous turn was still running (multi-round-qa.py only
         // logs "unable to fit the QPS requirement"; here it is counted and its lag is in schedule_lag_ms).
         const late = prevEndMs > due;
@@ -307,7 +313,7 @@ export async function runBenchmark(options: RunOptions, signal?: AbortSignal): P
       cpuModel: c[0]?.model ?? 'unknown',
       totalMemoryBytes: totalmem(),
     },
-    counts: { ...snap.counts, late: snap.late, errorsByClass: snap.errorsByClass, warmup: snap.warmup },
+    counts: { ...snap.counts, late: snap.late, unsent: snap.unsent, errorsByClass: snap.errorsByClass, warmup: snap.warmup },
     tokens: {
       prompt: tk.prompt,
       completion: tk.completion,
@@ -372,6 +378,9 @@ function buildNotes(
       `multi-round pacing (users/qps per user, ${config.numRounds} rounds) launches ${expectedRate.toFixed(3)} req/s at steady state, ` +
         `${(expectedRate / qps).toFixed(2)}x the configured ${qps} QPS, as multi-round-qa.py does; compare launch_rate, not the configured QPS`,
     );
+  }
+  if (snap.unsent > 0) {
+    notes.push(`${snap.unsent} turn(s) came due before --time ended while the user's previous turn was still running past it; they were not sent (no new turn starts after --time)`);
   }
   if (snap.late > 0) {
     notes.push(`${snap.late} turn(s) came due while the user's previous turn was still running; they were sent late (see schedule_lag_ms)`);

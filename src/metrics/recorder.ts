@@ -12,6 +12,8 @@ function emptyCounts(): OutcomeCounts {
 export interface RecorderSnapshot {
   counts: OutcomeCounts;
   late: number;
+  /** Turns that came due inside --time while their user was still busy past its end: never sent. */
+  unsent: number;
   errorsByClass: Partial<Record<ErrorClass, number>>;
   warmup: OutcomeCounts;
   tokens: {
@@ -36,6 +38,7 @@ export class RunRecorder {
   readonly counts = emptyCounts();
   readonly warmup = emptyCounts();
   late = 0;
+  unsent = 0;
   readonly errorsByClass: Partial<Record<ErrorClass, number>> = {};
   promptTokens = 0;
   completionTokens = 0;
@@ -71,6 +74,10 @@ export class RunRecorder {
     this.counts.launched++;
     this.#win.launched++;
     if (late) this.late++;
+  }
+
+  onUnsent(): void {
+    this.unsent++;
   }
 
   add(r: RequestRecord): void {
@@ -164,6 +171,7 @@ export class RunRecorder {
     return {
       counts: { ...this.counts },
       late: this.late,
+      unsent: this.unsent,
       errorsByClass: { ...this.errorsByClass },
       warmup: { ...this.warmup },
       tokens: {

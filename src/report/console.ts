@@ -26,7 +26,7 @@ export function formatSummary(r: RunResult): string {
   const lines: string[] = [];
   lines.push(`== pd-bench ${r.label}${r.interrupted ? ' (INTERRUPTED)' : ''} — ${r.target.baseUrl} model ${r.target.model}`);
   lines.push(
-    `requests: ${c.launched} launched, ${c.ok} ok, ${c.failed} failed, ${c.cancelled} cancelled, ${c.late} late` +
+    `requests: ${c.launched} launched, ${c.ok} ok, ${c.failed} failed, ${c.cancelled} cancelled, ${c.late} late${c.unsent ? `, ${c.unsent} due but not sent after --time` : ''}` +
       (Object.keys(c.errorsByClass).length ? `  (${Object.entries(c.errorsByClass).map(([k, v]) => `${k} ${v}`).join(', ')})` : ''),
   );
   lines.push(

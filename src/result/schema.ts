@@ -95,6 +95,8 @@ export interface RunResult {
   counts: OutcomeCounts & {
     /** Turns that were due while the same user's previous turn was still running. */
     late: number;
+    /** Turns due inside --time whose user was still busy past its end: not sent, counted here. */
+    unsent: number;
     errorsByClass: Partial<Record<ErrorClass, number>>;
     warmup: OutcomeCounts;
   };
