@@ -57,6 +57,13 @@ export class TargetError extends PdBenchError {
   }
 }
 
+/** The user interrupted (SIGINT/SIGTERM) before the run itself began, e.g. during the preflight. */
+export class InterruptedError extends PdBenchError {
+  constructor(message: string) {
+    super('PDB_INTERRUPTED', message);
+  }
+}
+
 /** Exit codes are an API (documented in the README). */
 export const ExitCode = {
   ok: 0,

@@ -51,18 +51,23 @@ export interface RunOptions {
 
 const nowMs = (t0: bigint): number => Number(process.hrtime.bigint() - t0) / 1e6;
 
-function sleepUntil(t0: bigint, targetMs: number, signal: AbortSignal): Promise<void> {
-  const wait = targetMs - nowMs(t0);
-  if (wait <= 0 || signal.aborted) return Promise.resolve();
-  return new Promise((resolve) => {
-    const done = (): void => {
-      clearTimeout(timer);
-      signal.removeEventListener('abort', done);
-      resolve();
-    };
-    const timer = setTimeout(done, wait);
-    signal.addEventListener('abort', done, { once: true });
-  });
+/** Node timers overflow past 2^31-1 ms (~24.8 days) and fire at once: long waits go in slices. */
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
+async function sleepUntil(t0: bigint, targetMs: number, signal: AbortSignal): Promise<void> {
+  for (;;) {
+    const wait = targetMs - nowMs(t0);
+    if (wait <= 0 || signal.aborted) return;
+    await new Promise<void>((resolve) => {
+      const done = (): void => {
+        clearTimeout(timer);
+        signal.removeEventListener('abort', done);
+        resolve();
+      };
+      const timer = setTimeout(done, Math.min(wait, MAX_TIMER_MS));
+      signal.addEventListener('abort', done, { once: true });
+    });
+  }
 }
 
 function promptEstimate(messages: readonly ChatMessage[], charsPerToken?: number): number {
@@ -101,7 +106,7 @@ export async function runBenchmark(options: RunOptions, signal?: AbortSignal): P
     });
 
   // `stop` ends scheduling and cancels in-flight requests: the user's signal or the drain deadline.
-  const exact = config.tokenizer === 'server' ? await fitExactPrompts(options, text, plan, params) : undefined;
+  const exact = config.tokenizer === 'server' ? await fitExactPrompts(options, text, plan, params, signal) : undefined;
 
   const stop = new AbortController();
   // Every in-flight request and every sleeping user listens on it: hundreds of listeners are expected.
@@ -166,6 +171,25 @@ export async function runBenchmark(options: RunOptions, signal?: AbortSignal): P
       await Promise.all(warm);
     }
 
+    const shape = {
+      sharedSystemPrompt: config.sharedSystemPrompt,
+      userHistoryPrompt: config.userHistoryPrompt,
+      answerLen: config.answerLen,
+    };
+    const newConversation = (u: UserPlan): Conversation => {
+      const ctx = exact?.context(u.userId);
+      const conv = new Conversation(text, u.userId, shape, exact && ctx ? { system: exact.system.text, context: ctx.text } : undefined);
+      if (u.firstRound > 0 && config.preagedHistory === 'synthetic') conv.preage(u.firstRound);
+      return conv;
+    };
+    // Users already mid-session at t=0 get their synthetic history now, before the clock starts: building
+    // hundreds of long histories at t=0 would delay the first due turns (schedule lag the target did not cause).
+    const preaged = new Map<number, Conversation>();
+    for (let k = plan.firstJoinIndex; k < 0; k++) {
+      const u = userAt(plan, params, k);
+      if (u) preaged.set(u.userId, newConversation(u));
+    }
+
     phase = 'measure';
     measureStartMs = nowMs(t0);
     launchEndMs = measureStartMs + config.time * 1000;
@@ -177,15 +201,9 @@ export async function runBenchmark(options: RunOptions, signal?: AbortSignal): P
     }, config.logInterval * 1000);
     windowTimer.unref();
 
-    const shape = {
-      sharedSystemPrompt: config.sharedSystemPrompt,
-      userHistoryPrompt: config.userHistoryPrompt,
-      answerLen: config.answerLen,
-    };
     const userTask = async (u: UserPlan): Promise<void> => {
-      const ctx = exact?.context(u.userId);
-      const conv = new Conversation(text, u.userId, shape, exact && ctx ? { system: exact.system.text, context: ctx.text } : undefined);
-      if (u.firstRound > 0 && config.preagedHistory === 'synthetic') conv.preage(u.firstRound);
+      const conv = preaged.get(u.userId) ?? newConversation(u);
+      preaged.delete(u.userId);
       let prevEndMs = Number.NEGATIVE_INFINITY;
       for (let r = u.firstRound; r < config.numRounds; r++) {
         const due = measureStartMs + dueAt(plan, u, r) * 1000;
@@ -194,7 +212,7 @@ export async function runBenchmark(options: RunOptions, signal?: AbortSignal): P
         // A turn that came due inside the window but whose user was still busy past its end is not started:
         // after --time no new turn starts, as in multi-round-qa.py. It is counted, not silently dropped.
         if (stop.signal.aborted) return;
-        if (nowMs(t0) >= launchEndMs) {
+        if (prevEndMs > due && nowMs(t0) >= launchEndMs) {
           recorder.onUnsent();
           return;
         }
@@ -239,9 +257,13 @@ export async function runBenchmark(options: RunOptions, signal?: AbortSignal): P
     await sleepUntil(t0, launchEndMs, stop.signal);
 
     phase = 'drain';
-    const drainTimer = setTimeout(() => stop.abort(`drain timeout: still running ${config.drainTimeout} s after --time`), config.drainTimeout * 1000);
-    await Promise.all(tasks);
-    clearTimeout(drainTimer);
+    const drainTimer = setTimeout(() => stop.abort(`drain timeout: still running ${config.drainTimeout} s after --time`), Math.min(config.drainTimeout * 1000, MAX_TIMER_MS));
+    drainTimer.unref();
+    try {
+      await Promise.all(tasks);
+    } finally {
+      clearTimeout(drainTimer);
+    }
     clearInterval(windowTimer);
     const last = recorder.takeWindow(nowMs(t0));
     if (last.launched + last.completed + last.failed + last.cancelled > 0) {
@@ -402,9 +424,9 @@ function buildNotes(
  * --tokenizer server: fits the shared system text and the context of every user the run can start (the
  * pre-aged ones and every joiner within --time) to exact token lengths before any request is timed.
  */
-async function fitExactPrompts(options: RunOptions, text: TextFactory, plan: ReturnType<typeof planMultiRound>, params: MultiRoundParams): Promise<ExactPrompts> {
+async function fitExactPrompts(options: RunOptions, text: TextFactory, plan: ReturnType<typeof planMultiRound>, params: MultiRoundParams, signal: AbortSignal | undefined): Promise<ExactPrompts> {
   const { config } = options;
-  const tok = options.tokenizer ?? (await ServerTokenizer.connect({ baseUrl: config.baseUrl, model: config.model, apiKey: config.apiKey }));
+  const tok = options.tokenizer ?? (await ServerTokenizer.connect({ baseUrl: config.baseUrl, model: config.model, apiKey: config.apiKey, signal }));
   const exact = await ExactPrompts.create(tok, text, config.sharedSystemPrompt, config.userHistoryPrompt);
   const ids: number[] = [];
   for (let k = plan.firstJoinIndex; ; k++) {

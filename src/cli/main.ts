@@ -2,7 +2,7 @@
 // (0 ok, 1 unexpected failure, 2 invalid input, 4 target unreachable, 130 interrupted).
 import { Command, CommanderError, Option } from 'commander';
 import { listBuiltinScenarios, loadScenario } from '../config/scenario.js';
-import { ConfigError, ExitCode, PdBenchError, TargetError } from '../errors.js';
+import { ConfigError, ExitCode, InterruptedError, PdBenchError, TargetError } from '../errors.js';
 import { SIM_FLAGS, parseSimOptions } from '../sim/sim-options.js';
 import { VERSION } from '../version.js';
 import { addRunOptions, explicitFlags } from './options.js';
@@ -161,6 +161,10 @@ export async function main(argv: string[]): Promise<number> {
     if (err instanceof ConfigError) {
       for (const line of err.message.split('\n')) process.stderr.write(`pd-bench: ${line}\n`);
       return ExitCode.invalidInput;
+    }
+    if (err instanceof InterruptedError) {
+      process.stderr.write(`pd-bench: ${err.message}\n`);
+      return ExitCode.interrupted;
     }
     if (err instanceof TargetError) {
       process.stderr.write(`pd-bench: ${err.message}\n`);

@@ -7,7 +7,7 @@ import { resolveConfig } from '../config/resolve.js';
 import { loadScenario } from '../config/scenario.js';
 import { ConfigError, ExitCode } from '../errors.js';
 import { formatSummary, formatWindow } from '../report/console.js';
-import { RequestsCsvWriter, writeRunSummary, writeSummaryCsv } from '../report/files.js';
+import { prepareOutputDir, RequestsCsvWriter, writeRunSummary, writeSummaryCsv } from '../report/files.js';
 import { createProgress } from '../report/progress.js';
 import type { RunResult } from '../result/schema.js';
 import { runBenchmark } from '../run.js';
@@ -49,20 +49,23 @@ export async function runCommand(o: RunCommandOptions): Promise<RunCommandResult
     ]);
   }
   const baseUrl = config.baseUrl;
+  const runId = o.runId ?? defaultRunId(scenarioName);
+  const outputDir = resolve(o.outputDir ?? join('results', runId));
+  // Before any traffic: nothing measured may be lost to an unwritable directory found at the end.
+  for (const qps of config.qps) prepareOutputDir(config.qps.length > 1 ? join(outputDir, `qps-${qps}`) : outputDir);
   let model = config.model;
   if (config.preflight) {
-    const pf = await preflight({ baseUrl, model, apiKey: config.apiKey, endpoint: config.endpoint, userIdHeader: config.userIdHeader });
+    const pf = await preflight({ baseUrl, model, apiKey: config.apiKey, endpoint: config.endpoint, userIdHeader: config.userIdHeader, signal: o.signal });
     model = pf.model;
     for (const w of pf.warnings) stderr.write(`warning: ${w}\n`);
   } else if (!model) {
     throw new ConfigError([{ field: '--model', value: null, allowed: 'required with --no-preflight (without preflight pd-bench cannot ask GET /models)' }]);
   }
   const full: RunConfig & { baseUrl: string; model: string } = { ...config, baseUrl, model: model as string };
-  const runId = o.runId ?? defaultRunId(scenarioName);
-  const outputDir = resolve(o.outputDir ?? join('results', runId));
   const text = new TextFactory(full.seed);
   const results: RunResult[] = [];
   const points = full.qps;
+  let anyWriteError = false;
 
   for (let i = 0; i < points.length; i++) {
     const qps = points[i] as number;
@@ -80,6 +83,7 @@ export async function runCommand(o: RunCommandOptions): Promise<RunCommandResult
     const writer = new RequestsCsvWriter(dir);
     const progress = createProgress(label, stderr);
     let result: RunResult;
+    let writeError: Error | undefined;
     try {
       result = await runBenchmark(
         {
@@ -97,15 +101,26 @@ export async function runCommand(o: RunCommandOptions): Promise<RunCommandResult
       );
     } finally {
       progress.stop();
-      await writer.close();
+      writeError = await writer.close();
+    }
+    if (writeError) {
+      result.notes.push(`requests.csv stopped being written (${writeError.message}); ${writer.lostRows} request row(s) after that are only in the statistics of this summary`);
+      stderr.write(`error: writing ${writer.path} failed: ${writeError.message} (${writer.lostRows} rows lost; the summary still has every request)\n`);
     }
     results.push(result);
-    writeRunSummary(dir, result);
+    // The console summary comes first: if the disk is full, the numbers are still seen.
     stdout.write(formatSummary(result) + '\n');
-    stderr.write(`results: ${dir}/{requests.csv,summary.json,summary.csv}\n`);
+    try {
+      writeRunSummary(dir, result);
+      stderr.write(`results: ${dir}/{requests.csv,summary.json,summary.csv}\n`);
+    } catch (err) {
+      writeError ??= err as Error;
+      stderr.write(`error: writing ${dir}/summary.json failed: ${(err as Error).message}; the summary above is all that was kept\n`);
+    }
+    anyWriteError ||= writeError !== undefined;
     if (result.interrupted) break;
   }
   if (points.length > 1 && results.length > 0) writeSummaryCsv(outputDir, results);
   const interrupted = o.signal?.aborted ?? false;
-  return { exitCode: interrupted ? ExitCode.interrupted : ExitCode.ok, outputDir, results };
+  return { exitCode: interrupted ? ExitCode.interrupted : anyWriteError ? ExitCode.failure : ExitCode.ok, outputDir, results };
 }

@@ -100,11 +100,13 @@ export class OpenAIStreamState {
       if (typeof u.prompt_tokens === 'number') this.promptTokens = u.prompt_tokens;
       if (typeof u.completion_tokens === 'number') {
         // Per-chunk usage (continuous_usage_stats): the delta of completion_tokens is what this chunk carried.
+        // Tokens of text-less chunks (a held-back partial UTF-8 character) carry over to the next chunk with
+        // text, so every token lands in some gap.
         if (tokenText && chunk.choices && chunk.choices.length > 0) {
           this.perChunkUsage = true;
           tokensInChunk = Math.max(u.completion_tokens - this.#lastUsageCompletion, 1);
+          this.#lastUsageCompletion = u.completion_tokens;
         }
-        this.#lastUsageCompletion = u.completion_tokens;
         this.completionTokens = u.completion_tokens;
       }
       const cached = u.prompt_tokens_details?.cached_tokens;

@@ -2,7 +2,7 @@
 // requests (GET /models, then one short streamed request), failing fast with the URL and the cause.
 import { request } from 'undici';
 import type { Endpoint } from '../config/options.js';
-import { TargetError } from '../errors.js';
+import { InterruptedError, TargetError } from '../errors.js';
 import { requestBody } from '../workload/conversation.js';
 import { TargetClient } from './target-client.js';
 import { excerpt } from './openai-stream.js';
@@ -21,11 +21,21 @@ export interface PreflightOptions {
   endpoint: Endpoint;
   userIdHeader: string;
   timeoutMs?: number;
+  /** The user's interrupt: stops the preflight at once (InterruptedError, exit 130). */
+  signal?: AbortSignal | undefined;
 }
 
-function causeText(err: unknown): string {
-  const e = err as { code?: string; message?: string; cause?: { code?: string; message?: string } };
-  return [e.code, e.message, e.cause?.code, e.cause?.message].filter((x) => x).join(': ');
+/** One line on why a request failed: error codes as words, a timeout as what it means. */
+export function causeText(err: unknown, timeoutMs: number): string {
+  const e = err as { name?: string; code?: unknown; message?: string; cause?: { code?: unknown; message?: string } };
+  if (e?.name === 'TimeoutError') return `no answer within ${timeoutMs / 1000} s`;
+  const word = (c: unknown): string | undefined => (typeof c === 'string' ? c : undefined);
+  return [...new Set([word(e?.code), e?.message, word(e?.cause?.code), e?.cause?.message].filter((x) => x))].join(': ');
+}
+
+/** Raises InterruptedError if the user interrupted. */
+export function throwIfInterrupted(signal: AbortSignal | undefined, during: string): void {
+  if (signal?.aborted) throw new InterruptedError(`interrupted during ${during}; nothing was measured`);
 }
 
 export async function preflight(o: PreflightOptions): Promise<PreflightResult> {
@@ -35,15 +45,20 @@ export async function preflight(o: PreflightOptions): Promise<PreflightResult> {
   if (o.apiKey) headers.authorization = `Bearer ${o.apiKey}`;
   let status: number;
   let text: string;
+  const signal = o.signal ? AbortSignal.any([o.signal, AbortSignal.timeout(timeoutMs)]) : AbortSignal.timeout(timeoutMs);
   try {
-    const res = await request(modelsUrl, { method: 'GET', headers, signal: AbortSignal.timeout(timeoutMs) });
+    const res = await request(modelsUrl, { method: 'GET', headers, signal });
     status = res.statusCode;
     text = await res.body.text();
   } catch (err) {
-    throw new TargetError('PDB_TARGET_UNREACHABLE', modelsUrl, `cannot reach ${modelsUrl}: ${causeText(err)} (is the server or port-forward running?)`, { cause: err });
+    throwIfInterrupted(o.signal, 'the preflight');
+    if ((err as { name?: string }).name === 'TimeoutError') {
+      throw new TargetError('PDB_TARGET_UNREACHABLE', modelsUrl, `GET ${modelsUrl}: ${causeText(err, timeoutMs)} (the server accepted the connection but did not answer)`, { cause: err });
+    }
+    throw new TargetError('PDB_TARGET_UNREACHABLE', modelsUrl, `cannot reach ${modelsUrl}: ${causeText(err, timeoutMs)} (is the server or port-forward running?)`, { cause: err });
   }
   if (status !== 200) {
-    throw new TargetError('PDB_TARGET_REJECTED', modelsUrl, `GET ${modelsUrl} answered HTTP ${status}: ${excerpt(text)}${status === 401 || status === 403 ? ' (check --api-key / OPENAI_API_KEY)' : ''}`, {
+    throw new TargetError('PDB_TARGET_REJECTED', modelsUrl, `GET ${modelsUrl} answered HTTP ${status}: ${excerpt(text)}${status === 401 || status === 403 ? ' (check --api-key / OPENAI_API_KEY)' : status === 404 ? ' (is --base-url the /v1 root, e.g. http://localhost:30080/v1?)' : ''}`, {
       status,
       bodyExcerpt: excerpt(text),
     });
@@ -86,7 +101,8 @@ export async function preflight(o: PreflightOptions): Promise<PreflightResult> {
       late: false,
       body: requestBody([{ role: 'user', content: 'Say hello.' }], { endpoint: o.endpoint, model, maxTokens: 2, continuousUsage: false, ignoreEos: false }),
       promptTokensEstimate: 3,
-    });
+    }, o.signal);
+    throwIfInterrupted(o.signal, 'the preflight');
     if (rec.outcome !== 'ok') {
       const url = `${o.baseUrl}/${o.endpoint === 'chat' ? 'chat/completions' : 'completions'}`;
       throw new TargetError(

@@ -4,6 +4,7 @@
 // vLLM tokenizes `messages` through its chat template, llama-server renders them with /apply-template first.
 import { request } from 'undici';
 import { TargetError } from '../errors.js';
+import { causeText, throwIfInterrupted } from './preflight.js';
 import { excerpt } from './openai-stream.js';
 
 export type TokenizerDialect = 'vllm' | 'llamacpp';
@@ -29,6 +30,8 @@ export interface ServerTokenizerOptions {
   model: string;
   apiKey: string | undefined;
   timeoutMs?: number;
+  /** The user's interrupt: stops the fitting at once (InterruptedError, exit 130). */
+  signal?: AbortSignal | undefined;
 }
 
 const isNumberArray = (v: unknown): v is number[] => Array.isArray(v) && v.every((x) => typeof x === 'number');
@@ -66,12 +69,15 @@ export class ServerTokenizer implements PromptTokenizer {
     if (this.#o.apiKey) headers.authorization = `Bearer ${this.#o.apiKey}`;
     let status: number;
     let text: string;
+    const timeoutMs = this.#o.timeoutMs ?? 60_000;
+    const signal = this.#o.signal ? AbortSignal.any([this.#o.signal, AbortSignal.timeout(timeoutMs)]) : AbortSignal.timeout(timeoutMs);
     try {
-      const res = await request(url, { method: 'POST', headers, body: JSON.stringify(body), signal: AbortSignal.timeout(this.#o.timeoutMs ?? 60_000) });
+      const res = await request(url, { method: 'POST', headers, body: JSON.stringify(body), signal });
       status = res.statusCode;
       text = await res.body.text();
     } catch (err) {
-      throw new TargetError('PDB_TARGET_UNREACHABLE', url, `--tokenizer server: cannot reach ${url}: ${(err as Error).message}`, { cause: err });
+      throwIfInterrupted(this.#o.signal, 'prompt fitting (--tokenizer server)');
+      throw new TargetError('PDB_TARGET_UNREACHABLE', url, `--tokenizer server: POST ${url}: ${causeText(err, timeoutMs)}`, { cause: err });
     }
     if (status !== 200) {
       throw new TargetError('PDB_TARGET_REJECTED', url, `--tokenizer server: POST ${url} answered HTTP ${status}: ${excerpt(text)} (the target needs /tokenize and /detokenize, as vLLM and llama-server have; or use --tokenizer estimate)`, {

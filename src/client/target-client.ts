@@ -100,7 +100,9 @@ export class TargetClient implements TurnSender {
     this.#pool = new Pool(url.origin, {
       connections: options.connections,
       pipelining: 1,
-      keepAliveTimeout: 60_000,
+      // Below uvicorn's 5 s idle close (vLLM, production-stack's router), which sends no Keep-Alive hint: a
+      // request must never go out on a socket the server is closing, or it fails as a false connection reset.
+      keepAliveTimeout: 4_000,
       keepAliveMaxTimeout: 600_000,
       headersTimeout: 0,
       bodyTimeout: 0,

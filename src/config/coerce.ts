@@ -31,7 +31,20 @@ export function allowedText(spec: OptionSpec): string {
       return 'allowed: an http:// or https:// URL such as http://localhost:30080/v1';
     case 'string':
       return 'allowed: a non-empty string';
+    case 'header':
+      return `allowed: an HTTP header name (letters, digits and !#$%&'*+.^_\`|~-) other than ${RESERVED_HEADERS.join(', ')}`;
   }
+}
+
+/** Headers pd-bench sets itself: a session header by one of these names would replace or duplicate them. */
+const RESERVED_HEADERS = ['authorization', 'content-type', 'content-length', 'accept', 'host', 'transfer-encoding', 'connection'];
+const HEADER_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
+
+/** The URL with any password masked, for messages. */
+function maskUrl(u: URL): string {
+  const m = new URL(u.href);
+  if (m.password) m.password = '***';
+  return m.href;
 }
 
 function numberOk(spec: OptionSpec, n: number): boolean {
@@ -82,8 +95,18 @@ export function coerce(spec: OptionSpec, raw: unknown, source: string): Coerced 
         return fail();
       }
       if (u.protocol !== 'http:' && u.protocol !== 'https:') return fail();
+      const field = source === 'command line' ? `--${spec.name}` : spec.name;
+      // Credentials in a URL would be written to every result file (and are not sent by the client anyway).
+      if (u.username || u.password) {
+        return { ok: false, issue: { field, value: maskUrl(u), allowed: 'allowed: a URL without user:password@; give the token with --api-key or OPENAI_API_KEY', source } };
+      }
+      if (u.search || u.hash) {
+        return { ok: false, issue: { field, value: maskUrl(u), allowed: 'allowed: a URL without ?query or #fragment (pd-bench appends /chat/completions or /completions to its path)', source } };
+      }
       return { ok: true, value: raw.replace(/\/+$/, '') };
     }
+    case 'header':
+      return typeof raw === 'string' && HEADER_NAME.test(raw) && !RESERVED_HEADERS.includes(raw.toLowerCase()) ? { ok: true, value: raw.toLowerCase() } : fail();
     case 'string':
       return typeof raw === 'string' && raw.length > 0 ? { ok: true, value: raw } : fail();
   }

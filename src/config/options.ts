@@ -36,7 +36,7 @@ export interface RunConfig {
   preflight: boolean;
 }
 
-export type OptionType = 'int' | 'number' | 'numberList' | 'string' | 'enum' | 'bool' | 'url';
+export type OptionType = 'int' | 'number' | 'numberList' | 'string' | 'enum' | 'bool' | 'url' | 'header';
 
 export interface OptionSpec {
   key: keyof RunConfig;
@@ -86,7 +86,7 @@ export const RUN_OPTIONS: readonly OptionSpec[] = [
     description: 'print a window summary this often' },
   { key: 'seed', name: 'seed', type: 'int', arg: 'n', default: 0, min: 0, max: 2 ** 31 - 1,
     description: 'seed for all generated text: same seed, same prompts byte for byte' },
-  { key: 'userIdHeader', name: 'user-id-header', type: 'string', arg: 'name', default: 'x-user-id',
+  { key: 'userIdHeader', name: 'user-id-header', type: 'header', arg: 'name', default: 'x-user-id',
     description: 'session header sent with every request (the router\'s affinity key)' },
   { key: 'warmupRequests', name: 'warmup-requests', type: 'int', arg: 'n', default: 0, min: 0, max: 100_000,
     description: 'requests sent before measuring (unique prompts, excluded from statistics)' },

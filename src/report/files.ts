@@ -1,32 +1,62 @@
 // Writes run outputs: requests.csv streamed row by row as requests finish (so an interrupted or crashed run
 // keeps what it measured), then summary.json and summary.csv from the RunResult.
-import { createWriteStream, mkdirSync, writeFileSync, type WriteStream } from 'node:fs';
+import { closeSync, createWriteStream, existsSync, mkdirSync, openSync, rmSync, statSync, writeFileSync, type WriteStream } from 'node:fs';
 import { join } from 'node:path';
 import { stringify, type Stringifier } from 'csv-stringify';
 import { stringify as stringifySync } from 'csv-stringify/sync';
+import { ConfigError } from '../errors.js';
 import type { RequestRecord } from '../result/record.js';
 import type { RunResult } from '../result/schema.js';
 import { REQUEST_COLUMNS, requestRow } from './requests-csv.js';
 import { summaryColumns, summaryRow } from './summary-csv.js';
 
+/**
+ * Makes sure results can be written to `dir` before any traffic is sent: a run that measured for an hour must
+ * not find out at the end that its directory is a file or read-only.
+ */
+export function prepareOutputDir(dir: string, flag = '--output-dir'): void {
+  try {
+    mkdirSync(dir, { recursive: true });
+    const probe = join(dir, `.pd-bench-write-test-${process.pid}`);
+    closeSync(openSync(probe, 'w'));
+    rmSync(probe);
+    for (const f of ['requests.csv', 'summary.json', 'summary.csv']) {
+      const p = join(dir, f);
+      if (existsSync(p) && statSync(p).isDirectory()) throw Object.assign(new Error(`${p} is a directory`), { code: 'EISDIR' });
+    }
+  } catch (err) {
+    const e = err as NodeJS.ErrnoException;
+    throw new ConfigError([{ field: flag, value: dir, allowed: `allowed: a directory pd-bench can create and write (${e.code ?? 'error'}: ${e.message})` }]);
+  }
+}
+
 export class RequestsCsvWriter {
   readonly path: string;
   #csv: Stringifier;
   #file: WriteStream;
-  #done: Promise<void>;
+  #done: Promise<Error | undefined>;
   #wallStartMs: number | undefined;
   rows = 0;
+  /** Rows that could not be written after the file failed (disk full, removed directory, ...). */
+  lostRows = 0;
+  /** The write error, if the file failed; measuring goes on and the summary says so. */
+  error: Error | undefined;
 
   constructor(dir: string) {
     mkdirSync(dir, { recursive: true });
     this.path = join(dir, 'requests.csv');
-    this.#file = createWriteStream(this.path);
+    // Opened synchronously so a path that cannot be written fails here, not in an unhandled stream event.
+    this.#file = createWriteStream(this.path, { fd: openSync(this.path, 'w') });
     this.#csv = stringify({ header: true, columns: [...REQUEST_COLUMNS] });
     this.#csv.pipe(this.#file);
-    this.#done = new Promise((resolve, reject) => {
-      this.#file.on('finish', resolve);
-      this.#file.on('error', reject);
-      this.#csv.on('error', reject);
+    this.#done = new Promise((resolve) => {
+      const fail = (err: Error): void => {
+        this.error ??= err;
+        resolve(this.error);
+      };
+      this.#file.on('finish', () => resolve(this.error));
+      this.#file.on('error', fail);
+      this.#csv.on('error', fail);
     });
   }
 
@@ -36,13 +66,18 @@ export class RequestsCsvWriter {
   }
 
   write(r: RequestRecord, wallStartMs?: number): void {
+    if (this.error) {
+      this.lostRows++;
+      return;
+    }
     const origin = wallStartMs ?? this.#wallStartMs ?? 0;
     this.#csv.write(requestRow(r, origin));
     this.rows++;
   }
 
-  close(): Promise<void> {
-    this.#csv.end();
+  /** Ends the file; resolves with the write error if there was one (never rejects). */
+  close(): Promise<Error | undefined> {
+    if (!this.error) this.#csv.end();
     return this.#done;
   }
 }

@@ -88,8 +88,11 @@ export class KvCache {
   #makeRoom(need: number, blocks: readonly number[], hit: number): boolean {
     let free = this.capacityBlocks - this.usedBlocks;
     if (free >= need) return true;
-    // Only blocks nobody references can go; pinned ones and the prefix this request is about to reuse stay.
-    if (this.capacityBlocks - this.#pinned - this.#private - hit < need) return false;
+    // Only blocks nobody references can go; pinned ones and the prefix this request is about to reuse stay
+    // (that prefix's pinned blocks are already in #pinned, so only its unreferenced ones are subtracted).
+    let unpinnedHit = 0;
+    for (let i = 0; i < hit; i++) if ((this.#entries.get(blocks[i] as number)?.refs ?? 0) === 0) unpinnedHit++;
+    if (this.capacityBlocks - this.#pinned - this.#private - unpinnedHit < need) return false;
     const keep = hit > 0 ? new Set(blocks.slice(0, hit)) : undefined;
     for (const [h, e] of this.#entries) {
       if (free >= need) break;

@@ -71,11 +71,10 @@ export async function startStack(o: StackOptions, port = 0): Promise<RunningStac
     for (let i = 0; i < o.decode; i++) dec.push(await make('decode', i, { handoff, link }));
     router = new Router({ logic: 'disaggregated_prefill', prefill: pre, decode: dec, pdContentType: o.pdJsonContentType ? 'application/json' : 'passthrough' });
   }
-  // Every engine's /metrics and the router's show all engines, labelled by engine and role, so one scrape of
-  // the stack's address sees the whole deployment.
-  const page = (): string => renderVllmMetrics(servers);
-  for (const srv of servers) srv.metricsPage = page;
-  router.extraMetrics = page;
+  // Each engine's /metrics shows that engine (as a vLLM pod's does); the router's shows all of them, labelled
+  // by engine and role, so one scrape of the stack's address sees the whole deployment.
+  for (const srv of servers) srv.metricsPage = () => renderVllmMetrics([srv]);
+  router.extraMetrics = () => renderVllmMetrics(servers);
   await router.listen(port, '127.0.0.1');
   const gpus = (o.topology === 'colocated' ? o.replicas : o.prefill + o.decode) * preset.gpusPerReplica;
   return {

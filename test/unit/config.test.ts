@@ -166,7 +166,7 @@ describe('validation: every bad value names the field, the value and what is all
     ['base-url', 'ftp://example.com/v1', /an http:\/\/ or https:\/\/ URL/],
     ['base-url', 'not a url', /an http:\/\/ or https:\/\/ URL/],
     ['model', '', /a non-empty string/],
-    ['user-id-header', '', /a non-empty string/],
+    ['user-id-header', '', /an HTTP header name/],
   ];
 
   it.each(BAD)('--%s %j', (name, value, allowed) => {
@@ -227,6 +227,25 @@ describe('validation: every bad value names the field, the value and what is all
   it('never echoes an invalid API key', () => {
     const err = resolveError({ flags: { 'api-key': '' } });
     expect(err.issues[0]?.value).toBe('<redacted>');
+  });
+
+  it('rejects credentials, queries and fragments in --base-url without echoing the password', () => {
+    const err = resolveError({ flags: { 'base-url': 'http://user:hunter2@127.0.0.1:8000/v1' } });
+    expect(err.issues[0]?.field).toBe('--base-url');
+    expect(err.message).not.toContain('hunter2');
+    expect(err.message).toContain('--api-key or OPENAI_API_KEY');
+    expect(resolveError({ flags: { 'base-url': 'http://127.0.0.1:8000/v1?key=abc' } }).message).toMatch(/without \?query or #fragment/);
+    expect(resolveConfig({ flags: { 'base-url': 'http://127.0.0.1:8000/v1/' } }).config.baseUrl).toBe('http://127.0.0.1:8000/v1');
+  });
+
+  it.each(['bad header', 'x-user:id', '', 'authorization', 'Content-Type', 'host'])('rejects %j as --user-id-header', (name) => {
+    const err = resolveError({ flags: { 'user-id-header': name } });
+    expect(err.issues[0]?.field).toBe('--user-id-header');
+    expect(err.message).toMatch(/an HTTP header name .* other than authorization/);
+  });
+
+  it('lower-cases a valid --user-id-header', () => {
+    expect(resolveConfig({ flags: { 'user-id-header': 'X-Session-ID' } }).config.userIdHeader).toBe('x-session-id');
   });
 
   it('describes each option type in words', () => {

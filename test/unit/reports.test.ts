@@ -148,7 +148,7 @@ function resultOf(records: RequestRecord[], over: { runId?: string; throughput?:
     target: { baseUrl: 'http://127.0.0.1:8000/v1', model: 'mistral', endpoint: 'chat' },
     schedule: { kind: 'multi-round', label: 'x', configuredQps: 1.1, gapPerUserS: 109.09, gapBetweenUsersS: 0.909, sessionSpanS: 109.09, expectedRate: 2.2 },
     environment: { node: 'v20', platform: 'linux', arch: 'x64', cpus: 2, cpuModel: 'cpu', totalMemoryBytes: 1 },
-    counts: { ...snap.counts, late: snap.late, errorsByClass: snap.errorsByClass, warmup: snap.warmup },
+    counts: { ...snap.counts, late: snap.late, unsent: snap.unsent, errorsByClass: snap.errorsByClass, warmup: snap.warmup },
     tokens: {
       prompt: snap.tokens.prompt,
       completion: snap.tokens.completion,
