@@ -69,7 +69,9 @@ const meanItlSim = (r: RequestRecord): number => {
   const t = r.chunkTimesMs;
   return ((t[t.length - 1] as number) - (t[0] as number)) / (t.length - 1) / SCALE;
 };
-const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] as number;
+// The simulator's timers are never early (RealClock re-arms until the target time), so scheduling noise on a
+// busy machine only ever adds latency: the fastest of several identical requests is the model's own figure.
+const fastest = (xs: number[]): number => Math.min(...xs);
 const within = (actual: number, expected: number, tol: number): void => {
   expect(Math.abs(actual - expected) / expected, `actual ${actual.toFixed(2)} vs expected ${expected.toFixed(2)}`).toBeLessThan(tol);
 };
@@ -91,10 +93,10 @@ describe('simulated stack over HTTP', () => {
         expect(r.cachedTokens).toBe(0);
       }
       const expectedTtft = PRESET.apiOverheadMs + prefillStepMs(PRESET, [{ tokens: L, done: 0 }]);
-      within(median(recs.map(ttftSim)), expectedTtft, 0.05);
+      within(fastest(recs.map(ttftSim)), expectedTtft, 0.05);
       // Decode steps for tokens 2..40 see contexts L+1 .. L+39: their mean is the step at the mean context.
       const expectedItl = decodeStepMs(PRESET, 1, L + 20);
-      within(median(recs.map(meanItlSim)), expectedItl, 0.05);
+      within(fastest(recs.map(meanItlSim)), expectedItl, 0.05);
     }
   });
 
@@ -114,8 +116,8 @@ describe('simulated stack over HTTP', () => {
     if (!link) throw new Error('link preset missing');
     const transfer = kvTransferMs(link, L, PRESET.kvBytesPerToken);
     const expected = 2 * PRESET.apiOverheadMs + prefillStepMs(PRESET, [{ tokens: L, done: 0 }]) + transfer + prefillStepMs(PRESET, [{ tokens: 1, done: L - 1 }]);
-    within(median(recs.map(ttftSim)), expected, 0.05);
-    within(median(recs.map(meanItlSim)), decodeStepMs(PRESET, 1, L + 15), 0.05);
+    within(fastest(recs.map(ttftSim)), expected, 0.05);
+    within(fastest(recs.map(meanItlSim)), decodeStepMs(PRESET, 1, L + 15), 0.05);
     const metrics = await (await fetch(s.routerUrl.replace(/\/v1$/, '/metrics'))).text();
     expect(metrics).toMatch(/pdbench_sim:kv_transfers_total\{[^}]*role="decode"\} 4/);
     expect(metrics).toMatch(/vllm:request_success_total\{[^}]*role="prefill"\} 4/);
