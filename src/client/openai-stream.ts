@@ -66,6 +66,13 @@ export class OpenAIStreamState {
     try {
       chunk = JSON.parse(data) as StreamChunk;
     } catch {
+      // production-stack's router appends a decoder's error as a bare JSON blob right after whatever bytes it
+      // had sent, so the blob can land inside a partial data line: report it as the server error it is.
+      const at = data.indexOf('{"error"');
+      if (at >= 0) {
+        this.#fail('stream_error', `server error in stream: ${excerpt(data.slice(at), 1000)}`);
+        return;
+      }
       this.#fail('parse_error', `invalid JSON event: ${excerpt(data)}`);
       return;
     }

@@ -63,7 +63,7 @@ export const RUN_OPTIONS: readonly OptionSpec[] = [
   { key: 'model', name: 'model', type: 'string', arg: 'name', default: undefined,
     description: 'model name sent in every request (default: the first id from GET /models)' },
   { key: 'apiKey', name: 'api-key', type: 'string', arg: 'key', default: undefined, cliOnly: true,
-    description: 'bearer token (default: $OPENAI_API_KEY); never written to any output' },
+    description: 'bearer token (default: $OPENAI_API_KEY, which other users cannot see in ps); never written to any output' },
   { key: 'endpoint', name: 'endpoint', type: 'enum', arg: 'kind', default: 'chat', choices: ['chat', 'completions'],
     description: 'API to call: chat (/chat/completions) or completions (/completions)' },
   { key: 'numUsers', name: 'num-users', type: 'int', arg: 'n', default: 10, min: 1, max: 1_000_000,
