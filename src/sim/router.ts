@@ -135,7 +135,9 @@ export class Router {
       await this.#proxy(first, req, res, undefined);
       return;
     }
-    if (req.method === 'POST' && (path === '/tokenize' || path === '/detokenize')) {
+    // Tokenizer endpoints (vLLM's /tokenize and /detokenize, llama-server's /apply-template too) go to one
+    // backend: every backend serves the same model.
+    if (req.method === 'POST' && (path === '/tokenize' || path === '/detokenize' || path === '/apply-template')) {
       await this.#proxy(first, req, res, await readBody(req));
       return;
     }
