@@ -11,6 +11,7 @@ import { METRIC_NAMES, type RunResult } from '../../src/result/schema.js';
 import { runBenchmark } from '../../src/run.js';
 import { prng } from '../../src/util/prng.js';
 import { TextFactory } from '../../src/workload/text.js';
+import { okRecord } from '../helpers/records.js';
 
 /** Nearest-rank percentile of a sorted array (the definition HDR histograms implement). */
 function exactPercentile(sorted: readonly number[], p: number): number {
@@ -152,37 +153,7 @@ describe('LatencyStat', () => {
 });
 
 /** A successful request with hand-picked timestamps (ms since the run origin). */
-function record(over: Partial<RequestRecord> = {}): RequestRecord {
-  return {
-    id: 0,
-    phase: 'measure',
-    userId: 1,
-    round: 1,
-    intendedMs: 1000,
-    sentMs: 1010,
-    late: false,
-    headersMs: 1030,
-    firstTokenMs: 1060,
-    endMs: 1125,
-    // Chunks carry 1, 1, 2 and 3 tokens (per-chunk usage): 7 output tokens.
-    chunkTimesMs: [1060, 1068, 1088, 1118],
-    chunkTokens: [1, 1, 2, 3],
-    perChunkUsage: true,
-    promptTokens: 500,
-    completionTokens: 7,
-    cachedTokens: 100,
-    tokenSource: 'usage',
-    promptTokensEstimate: 520,
-    httpStatus: 200,
-    finishReason: 'length',
-    outcome: 'ok',
-    errorClass: undefined,
-    errorMessage: undefined,
-    serverTimings: undefined,
-    text: 'seven tokens of text',
-    ...over,
-  };
-}
+const record = (over: Partial<RequestRecord> = {}): RequestRecord => okRecord(over);
 
 function gaps(r: RequestRecord): number[] {
   const out: number[] = [];

@@ -15,6 +15,7 @@ import { formatSideBySide, SIDE_BY_SIDE_ROWS } from '../../src/report/side-by-si
 import { summaryColumns, summaryRow } from '../../src/report/summary-csv.js';
 import type { RequestRecord } from '../../src/result/record.js';
 import { RESULT_SCHEMA, RESULT_SCHEMA_VERSION, type RunResult } from '../../src/result/schema.js';
+import { okRecord } from '../helpers/records.js';
 
 /** RFC 4180 parser (quoted fields may hold commas, doubled quotes and newlines). */
 function parseCsv(text: string): string[][] {
@@ -57,36 +58,8 @@ function asObjects(rows: string[][]): Array<Record<string, string>> {
 
 const WALL = 1_700_000_000_000; // epoch ms of the run origin
 
-function record(over: Partial<RequestRecord> = {}): RequestRecord {
-  return {
-    id: 0,
-    phase: 'measure',
-    userId: 121,
-    round: 2,
-    intendedMs: 1000,
-    sentMs: 1010,
-    late: false,
-    headersMs: 1030,
-    firstTokenMs: 1060,
-    endMs: 1125,
-    chunkTimesMs: [1060, 1068, 1088, 1118],
-    chunkTokens: [1, 1, 2, 3],
-    perChunkUsage: true,
-    promptTokens: 612,
-    completionTokens: 7,
-    cachedTokens: 512,
-    tokenSource: 'usage',
-    promptTokensEstimate: 600,
-    httpStatus: 200,
-    finishReason: 'length',
-    outcome: 'ok',
-    errorClass: undefined,
-    errorMessage: undefined,
-    serverTimings: undefined,
-    text: 'answer',
-    ...over,
-  };
-}
+const record = (over: Partial<RequestRecord> = {}): RequestRecord =>
+  okRecord({ userId: 121, round: 2, promptTokens: 612, cachedTokens: 512, promptTokensEstimate: 600, text: 'answer', ...over });
 
 const NASTY = 'upstream said: "bad, very bad"\nline 2, with comma\r\nand "quotes"';
 
