@@ -6,6 +6,7 @@ import { TargetClient, type TurnRequest, type TurnSender } from './client/target
 import type { RunConfig } from './config/options.js';
 import { redactConfig } from './config/resolve.js';
 import { FORMULAS } from './metrics/derive.js';
+import { ClientHealthMonitor } from './metrics/client-health.js';
 import { RunRecorder } from './metrics/recorder.js';
 import type { RequestRecord } from './result/record.js';
 import { RESULT_SCHEMA, RESULT_SCHEMA_VERSION, type RunResult, type WindowSummary } from './result/schema.js';
@@ -116,6 +117,7 @@ export async function runBenchmark(options: RunOptions, signal?: AbortSignal): P
   signal?.addEventListener('abort', onUserAbort, { once: true });
 
   let nextId = 0;
+  let health: ClientHealthMonitor | undefined;
   let phase: RunProgress['phase'] = 'warmup';
   let measureStartMs = 0;
   let launchEndMs = 0;
@@ -191,6 +193,7 @@ export async function runBenchmark(options: RunOptions, signal?: AbortSignal): P
     }
 
     phase = 'measure';
+    health = new ClientHealthMonitor();
     measureStartMs = nowMs(t0);
     launchEndMs = measureStartMs + config.time * 1000;
     recorder.takeWindow(measureStartMs);
@@ -279,6 +282,10 @@ export async function runBenchmark(options: RunOptions, signal?: AbortSignal): P
   const endMs = nowMs(t0);
   const interrupted = signal?.aborted ?? false;
   const snap = recorder.snapshot();
+  const clientHealth = (health ?? new ClientHealthMonitor()).finish(
+    { maxLoopDelayMs: config.maxLoopDelay, maxScheduleLagMs: config.maxScheduleLag },
+    snap.metrics.schedule_lag_ms.p99,
+  );
   const launchWindowS = Math.max(Math.min(interrupted ? endMs : launchEndMs, launchEndMs) - measureStartMs, 0) / 1000;
   const measuredDurationS = Math.max(((snap.lastOkEndMs ?? endMs) - measureStartMs) / 1000, 1e-9);
   const tk = snap.tokens;
@@ -304,6 +311,7 @@ export async function runBenchmark(options: RunOptions, signal?: AbortSignal): P
         : `--tokenizer server: ${st.inexact} of ${st.parts} prompt parts missed their token length (by at most ${st.worstMiss} tokens): the tokenizer would not cut there`,
     );
   }
+  for (const r of clientHealth.reasons) notes.push(`client unhealthy: ${r}; its latencies are inflated (fewer users per process, or more cores)`);
   const c = cpus();
   return {
     schema: RESULT_SCHEMA,
@@ -346,6 +354,7 @@ export async function runBenchmark(options: RunOptions, signal?: AbortSignal): P
       tokensPerChunkMean: tk.chunks > 0 ? tk.chunkTokens / tk.chunks : null,
     },
     throughput,
+    client: clientHealth,
     metrics: m,
     windows,
     formulas: FORMULAS,

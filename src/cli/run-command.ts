@@ -122,5 +122,13 @@ export async function runCommand(o: RunCommandOptions): Promise<RunCommandResult
   }
   if (points.length > 1 && results.length > 0) writeSummaryCsv(outputDir, results);
   const interrupted = o.signal?.aborted ?? false;
-  return { exitCode: interrupted ? ExitCode.interrupted : anyWriteError ? ExitCode.failure : ExitCode.ok, outputDir, results };
+  return { exitCode: exitCodeFor({ interrupted, writeError: anyWriteError, strict: full.strict, results }), outputDir, results };
+}
+
+/** The exit code of a finished run: interrupt beats write failure beats an unhealthy client under --strict. */
+export function exitCodeFor(o: { interrupted: boolean; writeError: boolean; strict: boolean; results: readonly RunResult[] }): number {
+  if (o.interrupted) return ExitCode.interrupted;
+  if (o.writeError) return ExitCode.failure;
+  if (o.strict && o.results.some((r) => !r.client.healthy)) return ExitCode.unhealthy;
+  return ExitCode.ok;
 }

@@ -34,6 +34,9 @@ export interface RunConfig {
   continuousUsage: boolean;
   ignoreEos: boolean;
   preflight: boolean;
+  maxLoopDelay: number;
+  maxScheduleLag: number;
+  strict: boolean;
 }
 
 export type OptionType = 'int' | 'number' | 'numberList' | 'string' | 'enum' | 'bool' | 'url' | 'header';
@@ -108,6 +111,12 @@ export const RUN_OPTIONS: readonly OptionSpec[] = [
     description: 'send ignore_eos: true (vLLM, llama.cpp) so every answer has exactly --answer-len tokens' },
   { key: 'preflight', name: 'preflight', type: 'bool', default: true,
     description: 'the check of GET /models and one short request before the run' },
+  { key: 'maxLoopDelay', name: 'max-loop-delay', type: 'number', arg: 'ms', default: 5, above: 0, max: 60_000, unit: 'ms',
+    description: 'the client is unhealthy when its event-loop delay p99 exceeds this' },
+  { key: 'maxScheduleLag', name: 'max-schedule-lag', type: 'number', arg: 'ms', default: 10, above: 0, max: 3_600_000, unit: 'ms',
+    description: 'the client is unhealthy when its schedule lag p99 exceeds this' },
+  { key: 'strict', name: 'strict', type: 'bool', default: false,
+    description: 'exit 3 when the client was unhealthy (its latencies cannot be trusted)' },
 ];
 
 export const DEFAULT_CONFIG: RunConfig = Object.fromEntries(

@@ -4,6 +4,7 @@ import type { Endpoint, RunConfig } from '../config/options.js';
 import type { FORMULAS } from '../metrics/derive.js';
 import type { StatSummary } from '../metrics/histogram.js';
 import type { ErrorClass, TokenSource } from './record.js';
+import type { ClientHealth } from '../metrics/client-health.js';
 
 export const RESULT_SCHEMA = 'pd-bench/run-result';
 export const RESULT_SCHEMA_VERSION = 1;
@@ -123,6 +124,8 @@ export interface RunResult {
     outputThroughput: number;
     cachedTokenShare: number | null;
   };
+  /** Whether the client itself kept up (event-loop delay, schedule lag), with its CPU and memory. */
+  client: ClientHealth;
   metrics: Record<MetricName, MetricBlock>;
   windows: WindowSummary[];
   formulas: typeof FORMULAS;
