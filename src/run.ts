@@ -352,6 +352,7 @@ export async function runBenchmark(options: RunOptions, signal?: AbortSignal): P
       perChunkUsage: tk.perChunkUsage,
       promptEstimateErrorPct: snap.promptEstimateErrorPct,
       tokensPerChunkMean: tk.chunks > 0 ? tk.chunkTokens / tk.chunks : null,
+      tokensPerChunk: tk.perChunk,
     },
     throughput,
     client: clientHealth,

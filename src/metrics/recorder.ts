@@ -26,6 +26,8 @@ export interface RecorderSnapshot {
     perChunkUsage: boolean;
     chunks: number;
     chunkTokens: number;
+    /** Distribution of tokens per content chunk (1 per chunk when the server gives no per-chunk usage). */
+    perChunk: StatSummary;
   };
   promptEstimateErrorPct: StatSummary;
   firstSentMs: number | undefined;
@@ -52,6 +54,7 @@ export class RunRecorder {
   firstSentMs: number | undefined;
   lastOkEndMs: number | undefined;
   #estimateError = new LatencyStat();
+  #tokensPerChunk = new LatencyStat();
   #estimateErrorNeg = new LatencyStat();
   // The current log window.
   #win = { startMs: 0, launched: 0, completed: 0, failed: 0, cancelled: 0, outputTokens: 0 };
@@ -118,7 +121,10 @@ export class RunRecorder {
     for (let i = 1; i < r.chunkTimesMs.length; i++) icl.record((r.chunkTimesMs[i] as number) - (r.chunkTimesMs[i - 1] as number));
 
     this.chunks += r.chunkTimesMs.length;
-    for (const k of r.chunkTokens) this.chunkTokens += k;
+    for (const k of r.chunkTokens) {
+      this.chunkTokens += k;
+      this.#tokensPerChunk.record(k);
+    }
     if (r.perChunkUsage) this.perChunkUsage = true;
     if (r.tokenSource === 'usage') this.withUsage++;
     else this.withoutUsage++;
@@ -184,6 +190,7 @@ export class RunRecorder {
         perChunkUsage: this.perChunkUsage,
         chunks: this.chunks,
         chunkTokens: this.chunkTokens,
+        perChunk: this.#tokensPerChunk.summary(),
       },
       promptEstimateErrorPct: signedSummary(this.#estimateError, this.#estimateErrorNeg),
       firstSentMs: this.firstSentMs,

@@ -33,7 +33,8 @@ export function formatSummary(r: RunResult): string {
     `rate: configured ${fmt(t.configuredQps, 2)} QPS, schedule ${fmt(t.expectedRate, 3)} req/s, launched ${fmt(t.launchRate, 3)} req/s, completed ${fmt(t.requestThroughput, 3)} req/s`,
   );
   lines.push(
-    `tokens: input ${fmt(t.inputThroughput, 1)} tok/s, output ${fmt(t.outputThroughput, 1)} tok/s, cached share ${t.cachedTokenShare === null ? '-' : (t.cachedTokenShare * 100).toFixed(1) + '%'}, source ${r.tokens.source}`,
+    `tokens: input ${fmt(t.inputThroughput, 1)} tok/s, output ${fmt(t.outputThroughput, 1)} tok/s, cached share ${t.cachedTokenShare === null ? '-' : (t.cachedTokenShare * 100).toFixed(1) + '%'}, source ${r.tokens.source}` +
+      (r.tokens.perChunkUsage ? `, tokens/chunk mean ${fmt(r.tokens.tokensPerChunk.mean, 2)} p99 ${fmt(r.tokens.tokensPerChunk.p99, 0)} max ${fmt(r.tokens.tokensPerChunk.max, 0)}` : ''),
   );
   const h = r.client;
   lines.push(

@@ -112,6 +112,8 @@ export interface RunResult {
     promptEstimateErrorPct: StatSummary;
     /** Tokens per content chunk (mean), from per-chunk usage or 1 when unknown. */
     tokensPerChunkMean: number | null;
+    /** Their distribution: a server that batches tokens into chunks shows here (ITL spreads each gap over them). */
+    tokensPerChunk: StatSummary;
   };
   throughput: {
     measuredDurationS: number;

@@ -478,3 +478,21 @@ describe('run-level formulas on a virtual clock (runBenchmark with a scripted cl
     expect(res.notes.join('\n')).toMatch(/1 turn\(s\) came due before --time ended/);
   });
 });
+
+describe('tokens per chunk', () => {
+  it('records the distribution of tokens per content chunk, not just its mean', () => {
+    const rec = new RunRecorder();
+    const a = okRecord({ id: 1, chunkTokens: [1, 1, 2, 3] });
+    const b = okRecord({ id: 2, chunkTimesMs: [1060, 1070], chunkTokens: [1, 8], completionTokens: 9 });
+    for (const r of [a, b]) rec.onLaunch('measure', false);
+    rec.add(a);
+    rec.add(b);
+    const d = rec.snapshot().tokens.perChunk;
+    expect(d.count).toBe(6);
+    expect(d.min).toBe(1);
+    expect(d.max).toBe(8);
+    expect(d.p50).toBe(1);
+    expect(d.mean).toBeCloseTo(16 / 6, 9);
+  });
+});
+

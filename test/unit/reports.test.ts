@@ -130,6 +130,7 @@ function resultOf(records: RequestRecord[], over: { runId?: string; throughput?:
       perChunkUsage: snap.tokens.perChunkUsage,
       promptEstimateErrorPct: snap.promptEstimateErrorPct,
       tokensPerChunkMean: 1.5,
+      tokensPerChunk: snap.tokens.perChunk,
     },
     throughput: {
       measuredDurationS: 60,
