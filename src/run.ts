@@ -10,6 +10,7 @@ import { ClientHealthMonitor } from './metrics/client-health.js';
 import { RunRecorder } from './metrics/recorder.js';
 import type { RequestRecord } from './result/record.js';
 import { RESULT_SCHEMA, RESULT_SCHEMA_VERSION, type RunResult, type WindowSummary } from './result/schema.js';
+import { ConcurrencyLimit } from './schedule/concurrency-limit.js';
 import { dueAt, planMultiRound, scheduleLabel, userAt, type MultiRoundParams, type UserPlan } from './schedule/multi-round.js';
 import { ServerTokenizer, type PromptTokenizer } from './client/server-tokenizer.js';
 import { Conversation, firstTurnContent, renderCompletionPrompt, requestBody, type ChatMessage } from './workload/conversation.js';
@@ -118,6 +119,7 @@ export async function runBenchmark(options: RunOptions, signal?: AbortSignal): P
 
   let nextId = 0;
   let health: ClientHealthMonitor | undefined;
+  const limit = new ConcurrencyLimit(config.maxConcurrency);
   let phase: RunProgress['phase'] = 'warmup';
   let measureStartMs = 0;
   let launchEndMs = 0;
@@ -222,6 +224,14 @@ export async function runBenchmark(options: RunOptions, signal?: AbortSignal): P
         // Late: the turn came due while this user's previous turn was still running (multi-round-qa.py only
         // logs "unable to fit the QPS requirement"; here it is counted and its lag is in schedule_lag_ms).
         const late = prevEndMs > due;
+        const slot = await limit.acquire(stop.signal);
+        if (!slot) return;
+        if (slot === 'waited' && nowMs(t0) >= launchEndMs) {
+          // It waited for a slot past --time: not started, counted.
+          limit.release();
+          recorder.onUnsent();
+          return;
+        }
         conv.ask(r + 1);
         const req: TurnRequest = {
           id: nextId++,
@@ -234,7 +244,12 @@ export async function runBenchmark(options: RunOptions, signal?: AbortSignal): P
           promptTokensEstimate: (r === 0 ? exact?.firstTurnTokens(u.userId) : undefined) ?? promptEstimate(conv.messages),
         };
         recorder.onLaunch('measure', late);
-        const rec = await client.send(req, stop.signal);
+        let rec: RequestRecord;
+        try {
+          rec = await client.send(req, stop.signal);
+        } finally {
+          limit.release();
+        }
         prevEndMs = rec.endMs;
         finished(rec);
         if (rec.outcome === 'ok') conv.answer(rec.text);
@@ -310,6 +325,9 @@ export async function runBenchmark(options: RunOptions, signal?: AbortSignal): P
         ? `--tokenizer server: all ${st.parts} prompt parts (system text, user contexts) have their exact token length under the target's tokenizer`
         : `--tokenizer server: ${st.inexact} of ${st.parts} prompt parts missed their token length (by at most ${st.worstMiss} tokens): the tokenizer would not cut there`,
     );
+  }
+  if (limit.waited > 0) {
+    notes.push(`${limit.waited} turn(s) waited for one of --max-concurrency ${limit.limit} slots; the wait is in schedule_lag_ms and the from-intended latencies`);
   }
   for (const r of clientHealth.reasons) notes.push(`client unhealthy: ${r}; its latencies are inflated (fewer users per process, or more cores)`);
   const c = cpus();

@@ -34,6 +34,7 @@ export interface RunConfig {
   continuousUsage: boolean;
   ignoreEos: boolean;
   preflight: boolean;
+  maxConcurrency: number;
   maxLoopDelay: number;
   maxScheduleLag: number;
   strict: boolean;
@@ -111,6 +112,8 @@ export const RUN_OPTIONS: readonly OptionSpec[] = [
     description: 'send ignore_eos: true (vLLM, llama.cpp) so every answer has exactly --answer-len tokens' },
   { key: 'preflight', name: 'preflight', type: 'bool', default: true,
     description: 'the check of GET /models and one short request before the run' },
+  { key: 'maxConcurrency', name: 'max-concurrency', type: 'int', arg: 'n', default: 0, min: 0, max: 1_000_000,
+    description: 'at most this many requests in flight (0 = no cap); a turn waiting for a slot keeps its intended time, so the wait shows in schedule lag and the from-intended latencies' },
   { key: 'maxLoopDelay', name: 'max-loop-delay', type: 'number', arg: 'ms', default: 5, above: 0, max: 60_000, unit: 'ms',
     description: 'the client is unhealthy when its event-loop delay p99 exceeds this' },
   { key: 'maxScheduleLag', name: 'max-schedule-lag', type: 'number', arg: 'ms', default: 10, above: 0, max: 3_600_000, unit: 'ms',
