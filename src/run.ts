@@ -10,6 +10,7 @@ import { ClientHealthMonitor } from './metrics/client-health.js';
 import { RunRecorder } from './metrics/recorder.js';
 import type { RequestRecord } from './result/record.js';
 import { RESULT_SCHEMA, RESULT_SCHEMA_VERSION, type RunResult, type WindowSummary } from './result/schema.js';
+import { reshapeSchedule } from './schedule/arrivals.js';
 import { ConcurrencyLimit } from './schedule/concurrency-limit.js';
 import { dueAt, planMultiRound, scheduleLabel, userAt, type MultiRoundParams, type UserPlan } from './schedule/multi-round.js';
 import { ServerTokenizer, type PromptTokenizer } from './client/server-tokenizer.js';
@@ -93,6 +94,10 @@ export async function runBenchmark(options: RunOptions, signal?: AbortSignal): P
   const text = options.text ?? new TextFactory(config.seed);
   const params: MultiRoundParams = { numUsers: config.numUsers, numRounds: config.numRounds, qps, initUserId: config.initUserId };
   const plan = planMultiRound(params);
+  // Non-per-user arrival processes: the same turns at times drawn before the run (empty map for per-user).
+  const reshaped = reshapeSchedule(plan, params, { kind: config.arrival, burstiness: config.burstiness, seed: config.seed, time: config.time });
+  const turnDue = (u: UserPlan, r: number): number =>
+    config.arrival === 'per-user' ? dueAt(plan, u, r) : (reshaped.get(u.userId)?.[r] ?? Number.POSITIVE_INFINITY);
   const recorder = new RunRecorder();
   const ownsClient = !options.client;
   const client: TurnSender =
@@ -211,7 +216,7 @@ export async function runBenchmark(options: RunOptions, signal?: AbortSignal): P
       preaged.delete(u.userId);
       let prevEndMs = Number.NEGATIVE_INFINITY;
       for (let r = u.firstRound; r < config.numRounds; r++) {
-        const due = measureStartMs + dueAt(plan, u, r) * 1000;
+        const due = measureStartMs + turnDue(u, r) * 1000;
         if (due >= launchEndMs || stop.signal.aborted) return;
         await sleepUntil(t0, due, stop.signal);
         // A turn that came due inside the window but whose user was still busy past its end is not started:
@@ -266,7 +271,8 @@ export async function runBenchmark(options: RunOptions, signal?: AbortSignal): P
     // New users join every gapBetweenUsers, replacing finished sessions, until the launch window closes.
     for (let k = 0; ; k++) {
       const u = userAt(plan, params, k) as UserPlan;
-      const joinMs = measureStartMs + u.joinAt * 1000;
+      // With another arrival process a user's first turn may come before its per-user join time.
+      const joinMs = measureStartMs + Math.min(u.joinAt, turnDue(u, u.firstRound)) * 1000;
       if (joinMs >= launchEndMs || stop.signal.aborted) break;
       await sleepUntil(t0, joinMs, stop.signal);
       if (stop.signal.aborted) break;
@@ -346,7 +352,9 @@ export async function runBenchmark(options: RunOptions, signal?: AbortSignal): P
     target: { baseUrl: config.baseUrl, model: config.model, endpoint: config.endpoint },
     schedule: {
       kind: 'multi-round',
-      label: scheduleLabel(params),
+      arrival: config.arrival,
+      burstiness: config.burstiness,
+      label: scheduleLabel(params) + (config.arrival === 'per-user' ? '' : ` with ${config.arrival} arrivals${config.arrival === 'gamma' ? ` (burstiness ${config.burstiness})` : ''}`),
       configuredQps: qps,
       gapPerUserS: plan.gapPerUser,
       gapBetweenUsersS: plan.gapBetweenUsers,

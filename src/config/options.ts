@@ -4,6 +4,7 @@
 export type Endpoint = 'chat' | 'completions';
 export type PreagedHistory = 'synthetic' | 'empty';
 export type TokenizerMode = 'estimate' | 'server';
+export type ArrivalMode = 'per-user' | 'poisson' | 'gamma' | 'constant';
 
 /** A fully resolved, validated run configuration. Durations in seconds unless the name says otherwise. */
 export interface RunConfig {
@@ -35,6 +36,8 @@ export interface RunConfig {
   ignoreEos: boolean;
   preflight: boolean;
   maxConcurrency: number;
+  arrival: ArrivalMode;
+  burstiness: number;
   maxLoopDelay: number;
   maxScheduleLag: number;
   strict: boolean;
@@ -114,6 +117,10 @@ export const RUN_OPTIONS: readonly OptionSpec[] = [
     description: 'the check of GET /models and one short request before the run' },
   { key: 'maxConcurrency', name: 'max-concurrency', type: 'int', arg: 'n', default: 0, min: 0, max: 1_000_000,
     description: 'at most this many requests in flight (0 = no cap); a turn waiting for a slot keeps its intended time, so the wait shows in schedule lag and the from-intended latencies' },
+  { key: 'arrival', name: 'arrival', type: 'enum', arg: 'process', default: 'per-user', choices: ['per-user', 'poisson', 'gamma', 'constant'],
+    description: 'turn launch times: per-user (multi-round-qa.py: each user every users/QPS seconds), or the same turns in the same order at the same mean rate drawn from a poisson, gamma or constant process (seeded)' },
+  { key: 'burstiness', name: 'burstiness', type: 'number', arg: 'b', default: 1, above: 0, max: 1000,
+    description: 'gamma shape for --arrival gamma: 1 is Poisson, below 1 burstier, above 1 more regular (as vLLM bench)' },
   { key: 'maxLoopDelay', name: 'max-loop-delay', type: 'number', arg: 'ms', default: 5, above: 0, max: 60_000, unit: 'ms',
     description: 'the client is unhealthy when its event-loop delay p99 exceeds this' },
   { key: 'maxScheduleLag', name: 'max-schedule-lag', type: 'number', arg: 'ms', default: 10, above: 0, max: 3_600_000, unit: 'ms',

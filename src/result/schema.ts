@@ -1,6 +1,6 @@
 // The versioned RunResult: the contract between the measurement core and every reporter (console, CSV,
 // JSON, later HTML and compare). Reporters read only this; summary.json is this object.
-import type { Endpoint, RunConfig } from '../config/options.js';
+import type { ArrivalMode, Endpoint, RunConfig } from '../config/options.js';
 import type { FORMULAS } from '../metrics/derive.js';
 import type { StatSummary } from '../metrics/histogram.js';
 import type { ErrorClass, TokenSource } from './record.js';
@@ -76,6 +76,9 @@ export interface RunResult {
   target: { baseUrl: string; model: string; endpoint: Endpoint };
   schedule: {
     kind: 'multi-round';
+    /** How turn launch times were drawn (--arrival) and the gamma shape (--burstiness). */
+    arrival: ArrivalMode;
+    burstiness: number;
     label: string;
     configuredQps: number;
     gapPerUserS: number;

@@ -119,7 +119,7 @@ function resultOf(records: RequestRecord[], over: { runId?: string; throughput?:
     scenario: 'run-pd',
     config: redactConfig({ ...DEFAULT_CONFIG, baseUrl: 'http://127.0.0.1:8000/v1', model: 'mistral', apiKey: 'sk-secret' }),
     target: { baseUrl: 'http://127.0.0.1:8000/v1', model: 'mistral', endpoint: 'chat' },
-    schedule: { kind: 'multi-round', label: 'x', configuredQps: 1.1, gapPerUserS: 109.09, gapBetweenUsersS: 0.909, sessionSpanS: 109.09, expectedRate: 2.2 },
+    schedule: { kind: 'multi-round', arrival: 'per-user', burstiness: 1, label: 'x', configuredQps: 1.1, gapPerUserS: 109.09, gapBetweenUsersS: 0.909, sessionSpanS: 109.09, expectedRate: 2.2 },
     environment: { node: 'v20', platform: 'linux', arch: 'x64', cpus: 2, cpuModel: 'cpu', totalMemoryBytes: 1 },
     counts: { ...snap.counts, late: snap.late, unsent: snap.unsent, errorsByClass: snap.errorsByClass, warmup: snap.warmup },
     tokens: {

@@ -1,5 +1,6 @@
-// --max-concurrency: the FIFO slot limiter, and a run under a cap over real sockets, where waiting turns keep
-// their intended time so the wait shows up in schedule lag and the from-intended latencies.
+// Schedule options over real sockets. --max-concurrency: the FIFO slot limiter, and a run under a cap where
+// waiting turns keep their intended time so the wait shows in schedule lag and the from-intended latencies.
+// --arrival: the same turns at a constant rate instead of multi-round pacing's bursts.
 import { afterEach, describe, expect, it } from 'vitest';
 import { resolveConfig } from '../../src/config/resolve.js';
 import type { RequestRecord } from '../../src/result/record.js';
@@ -67,3 +68,29 @@ describe('a run under --max-concurrency', () => {
     expect(result.notes.join('\n')).toMatch(/turn\(s\) waited for one of --max-concurrency 2 slots/);
   });
 });
+
+describe('--arrival', () => {
+  const intended = async (arrival: string): Promise<{ at: number[]; launched: number; expected: number }> => {
+    const m = await startMock({ ttftMs: 2, itlMs: 1 });
+    mocks.push(m);
+    const { config } = resolveConfig({ flags: { 'num-users': 6, 'num-rounds': 3, qps: 12, 'answer-len': 3, 'user-history-prompt': 30, time: 2, arrival } });
+    const at: number[] = [];
+    const result = await runBenchmark({ config: { ...config, baseUrl: m.url, model: 'mock-model' }, qps: 12, runId: 't', onRecord: (r) => r.phase === 'measure' && at.push(r.intendedMs) });
+    at.sort((a, b) => a - b);
+    expect(result.schedule.arrival).toBe(arrival);
+    return { at, launched: result.counts.launched, expected: result.schedule.expectedRate * 2 };
+  };
+
+  it('per-user (multi-round-qa.py) launches turns in bursts; constant spreads the same rate evenly', async () => {
+    const perUser = await intended('per-user');
+    const sameInstant = perUser.at.slice(1).filter((t, i) => t - (perUser.at[i] as number) < 0.001).length;
+    expect(sameInstant).toBeGreaterThan(0);
+
+    const constant = await intended('constant');
+    expect(Math.abs(constant.launched - constant.expected)).toBeLessThanOrEqual(1);
+    const gaps = constant.at.slice(1).map((t, i) => t - (constant.at[i] as number));
+    // 18 req/s at steady state: every gap is 1000/18 ms.
+    for (const g of gaps) expect(g).toBeCloseTo(1000 / 18, 6);
+  });
+});
+
