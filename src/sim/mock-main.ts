@@ -1,10 +1,14 @@
 // Stand-alone mock server process for demos and benchmarks: one flag per MockKnobs field (kebab-case),
 // prints exactly one {"event":"ready","port":N} line on stdout once listening, exits cleanly on signals.
+// With --send-log PATH it writes the server's own timing truth for every request as NDJSON (the benchmark
+// suite compares pd-bench's stamps with it); it keeps no per-request state itself, so memory stays flat.
 
+import { closeSync, openSync, writeSync } from 'node:fs';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
 import type { ParseArgsConfig } from 'node:util';
 import { DEFAULT_MOCK_KNOBS, MockOpenAIServer } from './mock-server.js';
-import type { MockKnobs } from './mock-server.js';
+import type { MockKnobs, MockRequestInfo } from './mock-server.js';
 
 const kebab = (s: string): string => s.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
 
@@ -13,6 +17,7 @@ const options: NonNullable<ParseArgsConfig['options']> = {
   port: { type: 'string', default: '0' },
   host: { type: 'string', default: '127.0.0.1' },
   'exit-on-stdin-close': { type: 'boolean', default: false },
+  'send-log': { type: 'string' },
   help: { type: 'boolean', short: 'h', default: false },
 };
 for (const [key, def] of Object.entries(DEFAULT_MOCK_KNOBS)) {
@@ -20,7 +25,13 @@ for (const [key, def] of Object.entries(DEFAULT_MOCK_KNOBS)) {
 }
 
 function usage(): string {
-  const lines = ['usage: mock-main [--port N] [--host H] [--exit-on-stdin-close] [knob flags]', 'knob flags (default; write negative values as --flag=-1):'];
+  const lines = [
+    'usage: mock-main [--port N] [--host H] [--exit-on-stdin-close] [--send-log PATH] [knob flags]',
+    '  --send-log PATH  one JSON line per request when its response closes: {"i","path","user","status","recv","send","tokens"};',
+    '                   recv is process.hrtime.bigint() when the body was read (a decimal string, ns), send the ns from',
+    '                   recv to each content chunk\'s write; a last {"event":"summary"} line has the loop delay and CPU',
+    'knob flags (default; write negative values as --flag=-1):',
+  ];
   for (const [key, def] of Object.entries(DEFAULT_MOCK_KNOBS)) lines.push(`  --${kebab(key)}  (${String(def)})`);
   return lines.join('\n') + '\n';
 }
@@ -43,6 +54,7 @@ async function main(): Promise<void> {
   let values: Record<string, unknown>;
   let server: MockOpenAIServer;
   let port: number;
+  let log: BatchedLog | undefined;
   try {
     values = parseArgs({ options, strict: true, allowPositionals: false }).values;
     if (values.help === true) {
@@ -51,7 +63,10 @@ async function main(): Promise<void> {
     }
     port = Number(values.port);
     if (!Number.isInteger(port) || port < 0 || port > 65535) throw new RangeError(`--port: expected 0-65535, got ${String(values.port)}`);
-    server = new MockOpenAIServer(parseKnobs(values));
+    const path = values['send-log'];
+    log = typeof path === 'string' && path !== '' ? new BatchedLog(path) : undefined;
+    const logger = log;
+    server = new MockOpenAIServer(parseKnobs(values), undefined, { retainRequests: false, onDone: logger ? (info) => logger.write(sendLine(info)) : undefined });
   } catch (err) {
     process.stderr.write(`mock-main: ${err instanceof Error ? err.message : String(err)}\n${usage()}`);
     process.exitCode = 2;
@@ -59,6 +74,29 @@ async function main(): Promise<void> {
   }
 
   const bound = await server.listen(port, String(values.host));
+  const loop = log ? monitorEventLoopDelay({ resolution: 1 }) : undefined;
+  loop?.enable();
+  const cpu0 = process.cpuUsage();
+  const wall0 = process.hrtime.bigint();
+  const finishLog = (done: () => void): void => {
+    if (!log) {
+      done();
+      return;
+    }
+    const cpu = process.cpuUsage(cpu0);
+    const ms = (ns: number): number => Math.round(ns / 1e3) / 1e3;
+    const summary = {
+      event: 'summary',
+      wall_s: Number(process.hrtime.bigint() - wall0) / 1e9,
+      cpu_s: (cpu.user + cpu.system) / 1e6,
+      max_rss_bytes: process.resourceUsage().maxRSS * 1024,
+      // monitorEventLoopDelay records whole sampling intervals: the 1 ms resolution itself is not delay.
+      loop_delay_ms: loop && loop.count > 0 ? { p50: ms(loop.percentile(50) - 1e6), p99: ms(loop.percentile(99) - 1e6), max: ms(loop.max - 1e6) } : null,
+    };
+    log.write(`${JSON.stringify(summary)}\n`);
+    log.close();
+    done();
+  };
   let stopping = false;
   const stop = (fromSignal: boolean): void => {
     if (stopping) {
@@ -67,8 +105,8 @@ async function main(): Promise<void> {
     }
     stopping = true;
     server.close().then(
-      () => process.exit(0),
-      () => process.exit(1),
+      () => finishLog(() => process.exit(0)),
+      () => finishLog(() => process.exit(1)),
     );
   };
   process.on('SIGTERM', () => stop(true));
@@ -80,6 +118,46 @@ async function main(): Promise<void> {
     process.stdin.resume();
   }
   process.stdout.write(`${JSON.stringify({ event: 'ready', port: bound })}\n`);
+}
+
+/** One NDJSON line per closed request; stamps of the chunks as ns after `recv` keep the lines short. */
+function sendLine(info: MockRequestInfo): string {
+  const recv = info.receivedNs;
+  let send = '';
+  for (const t of info.chunkSendNs) send += (send ? ',' : '') + String(t - recv);
+  const user = info.headers['x-user-id'];
+  return (
+    `{"i":${info.index},"path":${JSON.stringify(info.path)},"user":${JSON.stringify(typeof user === 'string' ? user : null)},` +
+    `"status":${info.status},"recv":"${recv}","send":[${send}],"tokens":${info.outputTokens}}\n`
+  );
+}
+
+/**
+ * Lines gathered in memory and written 256 KiB at a time with one synchronous write: a write call per line
+ * costs far more (a thread-pool hop each) and would slow the very server whose timing it records.
+ */
+class BatchedLog {
+  #fd: number;
+  #parts: string[] = [];
+  #bytes = 0;
+  constructor(path: string) {
+    this.#fd = openSync(path, 'w');
+  }
+  write(line: string): void {
+    this.#parts.push(line);
+    this.#bytes += line.length;
+    if (this.#bytes >= 256 * 1024) this.flush();
+  }
+  flush(): void {
+    if (this.#parts.length === 0) return;
+    writeSync(this.#fd, this.#parts.join(''));
+    this.#parts = [];
+    this.#bytes = 0;
+  }
+  close(): void {
+    this.flush();
+    closeSync(this.#fd);
+  }
 }
 
 main().catch((err: unknown) => {

@@ -68,6 +68,20 @@ export interface MockRequestInfo {
 
 export type MockPerRequest = (req: MockRequestInfo) => Partial<MockKnobs> | undefined;
 
+export interface MockServerOptions {
+  /** Keep every MockRequestInfo in `requests` (tests read them). Default true; off, memory stays flat in long runs. */
+  retainRequests?: boolean;
+  /**
+   * Called once per request when its response has closed (finished, failed or cut by the client): its final
+   * MockRequestInfo, whose `chunkSendNs` are the server's own send stamps (process.hrtime.bigint(), which on
+   * Linux is CLOCK_MONOTONIC, one clock for every process on the machine). Benchmarks log these as the truth.
+   */
+  onDone?: (info: MockRequestInfo) => void;
+}
+
+/** `GET /mock/clock`: the server's process.hrtime.bigint() now, for checking that two processes share one clock. */
+export const MOCK_CLOCK_PATH = '/mock/clock';
+
 const TOKEN_RE = /[A-Za-z0-9]+|[^\sA-Za-z0-9]/g;
 
 export function countMockTokens(text: string): number {
@@ -247,9 +261,13 @@ class Pending {
 }
 
 export class MockOpenAIServer {
+  /** Every request seen, in arrival order (empty with `retainRequests: false`). */
   readonly requests: MockRequestInfo[] = [];
   private knobs: MockKnobs;
   private readonly perRequest: MockPerRequest | undefined;
+  private readonly retain: boolean;
+  private readonly onDone: ((info: MockRequestInfo) => void) | undefined;
+  private seen = 0;
   private readonly server: Server;
   private readonly sockets = new Set<Socket>();
   private readonly cache = new PrefixCache();
@@ -257,9 +275,11 @@ export class MockOpenAIServer {
   private port = 0;
   private host = '127.0.0.1';
 
-  constructor(knobs: Partial<MockKnobs> = {}, perRequest?: MockPerRequest) {
+  constructor(knobs: Partial<MockKnobs> = {}, perRequest?: MockPerRequest, options: MockServerOptions = {}) {
     this.knobs = { ...DEFAULT_MOCK_KNOBS, ...validateMockKnobs(knobs) };
     this.perRequest = perRequest;
+    this.retain = options.retainRequests ?? true;
+    this.onDone = options.onDone;
     this.server = createServer((req, res) => this.handle(req, res));
     this.server.on('connection', (s: Socket) => {
       this.sockets.add(s);
@@ -306,7 +326,7 @@ export class MockOpenAIServer {
 
   private handle(req: IncomingMessage, res: ServerResponse): void {
     const info: MockRequestInfo = {
-      index: this.requests.length,
+      index: this.seen++,
       method: req.method ?? 'GET',
       path: (req.url ?? '/').split('?')[0] ?? '/',
       headers: req.headers,
@@ -317,9 +337,13 @@ export class MockOpenAIServer {
       outputTokens: 0,
       status: 0,
     };
-    this.requests.push(info);
+    if (this.retain) this.requests.push(info);
     const pending = new Pending();
-    res.on('close', () => pending.close());
+    const onDone = this.onDone;
+    res.on('close', () => {
+      pending.close();
+      onDone?.(info);
+    });
     res.on('error', () => pending.close());
     req.on('error', () => pending.close());
 
@@ -352,6 +376,7 @@ export class MockOpenAIServer {
       '/v1/models': 'GET',
       '/v1/chat/completions': 'POST',
       '/v1/completions': 'POST',
+      [MOCK_CLOCK_PATH]: 'GET',
     };
     const want = known[path];
     if (want === undefined) {
@@ -366,6 +391,10 @@ export class MockOpenAIServer {
       info.status = 200;
       res.writeHead(200, { 'content-length': 0 });
       res.end();
+      return;
+    }
+    if (path === MOCK_CLOCK_PATH) {
+      sendJson(res, info, 200, { monotonic_ns: process.hrtime.bigint().toString() });
       return;
     }
     if (path === '/v1/models') {
@@ -406,7 +435,8 @@ export class MockOpenAIServer {
     }
 
     const promptTokens = info.promptTokens;
-    const cached = this.cache.lookupAndAdd(mockTokens(parsed.prompt));
+    // With cachedTokens 'none' nothing reports caching, so keep no cache: it would hold every prompt forever.
+    const cached = knobs.cachedTokens === 'none' ? 0 : this.cache.lookupAndAdd(mockTokens(parsed.prompt));
     const total = parsed.maxTokens ?? knobs.defaultMaxTokens;
     const reasoning = kind === 'chat' ? Math.min(knobs.reasoningTokens, total) : 0;
     const chunks = planChunks(total, reasoning, knobs.tokensPerChunk, knobs.hugeChunkBytes);
@@ -505,23 +535,28 @@ export class MockOpenAIServer {
       ...(continuous ? { usage: usageOf(done, false) } : {}),
     });
 
-    const frames: Frame[] = [];
-    let done = 0;
-    sendChunks.forEach((c, j) => {
-      done += c.tokens;
-      const finish = isLast(j) && !knobs.endWithoutDone ? 'length' : null;
-      const payload = kind === 'completion' ? { text: c.text } : c.kind === 'reasoning' ? { reasoning_content: c.text } : { content: c.text };
-      const ping = knobs.commentEvery > 0 && (j + 1) % knobs.commentEvery === 0 ? `: ping${eol}${eol}` : '';
-      frames.push({ bytes: Buffer.from(ping + event(chunkJson(payload, finish, done))), dueNs: dueOf(j), tokens: c.tokens });
-    });
-    const tailDue = frames[frames.length - 1]?.dueNs ?? info.receivedNs;
-    if (!cut && !knobs.endWithoutDone) {
-      if (finalUsage) {
-        const u = { id, object, created, model, choices: [], usage: usageOf(total, true) };
-        frames.push({ bytes: Buffer.from(event(u)), dueNs: tailDue, tokens: 0 });
+    // Frames are built when they are sent, not all up front: a stream's frames would otherwise live as long as the
+    // stream, get promoted to the old generation and make this server pause for GC under load, late and bursty.
+    const tailDue = sendChunks.length > 0 ? dueOf(sendChunks.length - 1) : info.receivedNs;
+    const trailer = cut || knobs.endWithoutDone ? 0 : finalUsage ? 2 : 1;
+    const frameCount = sendChunks.length + trailer;
+    let done = 0; // tokens in the frames built so far (frames are built in order)
+    const frameDue = (i: number): bigint => (i < sendChunks.length ? dueOf(i) : tailDue);
+    const frameAt = (i: number): Frame => {
+      const c = sendChunks[i];
+      if (c) {
+        done += c.tokens;
+        const finish = isLast(i) && !knobs.endWithoutDone ? 'length' : null;
+        const payload = kind === 'completion' ? { text: c.text } : c.kind === 'reasoning' ? { reasoning_content: c.text } : { content: c.text };
+        const ping = knobs.commentEvery > 0 && (i + 1) % knobs.commentEvery === 0 ? `: ping${eol}${eol}` : '';
+        return { bytes: Buffer.from(ping + event(chunkJson(payload, finish, done))), dueNs: dueOf(i), tokens: c.tokens };
       }
-      frames.push({ bytes: Buffer.from(event('[DONE]')), dueNs: tailDue, tokens: 0 });
-    }
+      if (i === sendChunks.length && trailer === 2) {
+        const u = { id, object, created, model, choices: [], usage: usageOf(total, true) };
+        return { bytes: Buffer.from(event(u)), dueNs: tailDue, tokens: 0 };
+      }
+      return { bytes: Buffer.from(event('[DONE]')), dueNs: tailDue, tokens: 0 };
+    };
 
     info.status = 200;
     res.writeHead(200, { 'content-type': knobs.contentType });
@@ -532,8 +567,12 @@ export class MockOpenAIServer {
       res.flushHeaders(); // a real server sends headers at once; TTFT must not include them
     }
 
-    const groups: Frame[][] = [];
-    for (let i = 0; i < frames.length; i += knobs.coalesce) groups.push(frames.slice(i, i + knobs.coalesce));
+    const groupCount = Math.ceil(frameCount / knobs.coalesce);
+    const groupAt = (g: number): Frame[] => {
+      const out: Frame[] = [];
+      for (let i = g * knobs.coalesce; i < Math.min((g + 1) * knobs.coalesce, frameCount); i++) out.push(frameAt(i));
+      return out;
+    };
 
     const finish = (): void => {
       if (pending.closed || res.destroyed) return;
@@ -555,16 +594,17 @@ export class MockOpenAIServer {
     let gi = 0;
     const pump = (): void => {
       while (!pending.closed) {
-        const g = groups[gi];
-        if (g === undefined) {
+        if (gi >= groupCount) {
           finish();
           return;
         }
-        const due = g[g.length - 1]?.dueNs ?? 0n;
+        // A group goes out when its last frame is due.
+        const due = frameDue(Math.min((gi + 1) * knobs.coalesce, frameCount) - 1);
         if (due > process.hrtime.bigint()) {
           pending.at(due, pump);
           return;
         }
+        const g = groupAt(gi);
         gi++;
         if (knobs.splitWrites) {
           writeSplit(g, pump);
@@ -572,7 +612,7 @@ export class MockOpenAIServer {
         }
         const now = process.hrtime.bigint();
         for (const f of g) stamp(f, now);
-        res.write(Buffer.concat(g.map((f) => f.bytes)));
+        res.write(g.length === 1 ? (g[0] as Frame).bytes : Buffer.concat(g.map((f) => f.bytes)));
       }
     };
     const stamp = (f: Frame, now: bigint): void => {
