@@ -1,10 +1,10 @@
 // What both client processes of the suite share (bench/pdbench-worker.ts and bench/bare-worker.ts): the job
 // they are given, the result they print, the steady-state measurement window, the clock check against the mock,
 // and the way they stop. Kept free of pd-bench's own modules so the bare loop's memory floor stays honest.
-import { closeSync, openSync, writeSync } from 'node:fs';
 import { setMaxListeners } from 'node:events';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { request } from 'undici';
+import { BatchedFile as BatchedFileBase } from '../src/util/batched-file.js';
 
 export interface WorkerSpec {
   baseUrl: string;
@@ -178,28 +178,10 @@ export class SteadyWindow {
   }
 }
 
-/** Lines written 1 MiB at a time with one synchronous write: a write call per line costs far more CPU. */
-export class BatchedFile {
-  #fd: number;
-  #parts: string[] = [];
-  #bytes = 0;
+/** Lines written 1 MiB at a time (see src/util/batched-file.ts). */
+export class BatchedFile extends BatchedFileBase {
   constructor(path: string) {
-    this.#fd = openSync(path, 'w');
-  }
-  write(line: string): void {
-    this.#parts.push(line);
-    this.#bytes += line.length;
-    if (this.#bytes >= 1024 * 1024) this.flush();
-  }
-  flush(): void {
-    if (this.#parts.length === 0) return;
-    writeSync(this.#fd, this.#parts.join(''));
-    this.#parts = [];
-    this.#bytes = 0;
-  }
-  close(): void {
-    this.flush();
-    closeSync(this.#fd);
+    super(path, 1024 * 1024);
   }
 }
 

@@ -3,12 +3,12 @@
 // With --send-log PATH it writes the server's own timing truth for every request as NDJSON (the benchmark
 // suite compares pd-bench's stamps with it); it keeps no per-request state itself, so memory stays flat.
 
-import { closeSync, openSync, writeSync } from 'node:fs';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
 import type { ParseArgsConfig } from 'node:util';
 import { DEFAULT_MOCK_KNOBS, MockOpenAIServer } from './mock-server.js';
 import type { MockKnobs, MockRequestInfo } from './mock-server.js';
+import { BatchedFile } from '../util/batched-file.js';
 
 const kebab = (s: string): string => s.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
 
@@ -54,7 +54,7 @@ async function main(): Promise<void> {
   let values: Record<string, unknown>;
   let server: MockOpenAIServer;
   let port: number;
-  let log: BatchedLog | undefined;
+  let log: BatchedFile | undefined;
   try {
     values = parseArgs({ options, strict: true, allowPositionals: false }).values;
     if (values.help === true) {
@@ -64,7 +64,7 @@ async function main(): Promise<void> {
     port = Number(values.port);
     if (!Number.isInteger(port) || port < 0 || port > 65535) throw new RangeError(`--port: expected 0-65535, got ${String(values.port)}`);
     const path = values['send-log'];
-    log = typeof path === 'string' && path !== '' ? new BatchedLog(path) : undefined;
+    log = typeof path === 'string' && path !== '' ? new BatchedFile(path) : undefined;
     const logger = log;
     server = new MockOpenAIServer(parseKnobs(values), undefined, { retainRequests: false, onDone: logger ? (info) => logger.write(sendLine(info)) : undefined });
   } catch (err) {
@@ -132,33 +132,6 @@ function sendLine(info: MockRequestInfo): string {
   );
 }
 
-/**
- * Lines gathered in memory and written 256 KiB at a time with one synchronous write: a write call per line
- * costs far more (a thread-pool hop each) and would slow the very server whose timing it records.
- */
-class BatchedLog {
-  #fd: number;
-  #parts: string[] = [];
-  #bytes = 0;
-  constructor(path: string) {
-    this.#fd = openSync(path, 'w');
-  }
-  write(line: string): void {
-    this.#parts.push(line);
-    this.#bytes += line.length;
-    if (this.#bytes >= 256 * 1024) this.flush();
-  }
-  flush(): void {
-    if (this.#parts.length === 0) return;
-    writeSync(this.#fd, this.#parts.join(''));
-    this.#parts = [];
-    this.#bytes = 0;
-  }
-  close(): void {
-    this.flush();
-    closeSync(this.#fd);
-  }
-}
 
 main().catch((err: unknown) => {
   process.stderr.write(`mock-main: ${err instanceof Error ? err.message : String(err)}\n`);
