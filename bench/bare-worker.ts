@@ -59,10 +59,10 @@ workerMain('bare', async (spec, win, signal): Promise<Partial<WorkerResult>> => 
     headersTimeout: 0,
     bodyTimeout: 0,
   });
-  // About as long as pd-bench's first turns: --user-history-prompt tokens at ~4 characters a token.
+  // As long as pd-bench's bodies on average (its users carry a growing history; see bareContentChars).
   const body = JSON.stringify({
     model: spec.model,
-    messages: [{ role: 'user', content: 'lorem ipsum dolor sit amet '.repeat(Math.max(Math.ceil((spec.historyTokens * 4) / 27), 1)) }],
+    messages: [{ role: 'user', content: 'lorem ipsum dolor sit amet '.repeat(Math.max(Math.ceil((spec.bareContentChars ?? spec.historyTokens * 4) / 27), 1)) }],
     stream: true,
     stream_options: { include_usage: true },
     temperature: 0,

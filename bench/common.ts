@@ -16,8 +16,10 @@ export interface WorkerSpec {
   /** --time: the launch window, s. */
   timeS: number;
   answerLen: number;
-  /** --user-history-prompt (tokens); the bare loop sends a body of about that size. */
+  /** --user-history-prompt (tokens). */
   historyTokens: number;
+  /** The bare loop's message length (characters): pd-bench's mean request body, which grows with each round's history. */
+  bareContentChars?: number;
   /** The steady-state window opens this long after the measured phase starts (the ramp to full concurrency). */
   steadyFromS: number;
   /** Where to write one line per finished request with its stamps (none: no per-request output). */
@@ -55,6 +57,8 @@ export interface WorkerResult {
   /** Kernel peak RSS of the process's whole life (getrusage ru_maxrss), bytes. */
   maxRssBytes: number;
   heapUsedAtEndBytes: number;
+  /** CPU of the whole process life (process.cpuUsage(), all threads), s: for the machine's load accounting. */
+  lifeCpuS: number;
   clockBefore: ClockCheck;
   clockAfter: ClockCheck;
   /** The time origin of the records file: its times are ns after it. */
@@ -185,6 +189,11 @@ export class BatchedFile extends BatchedFileBase {
   }
 }
 
+function lifeCpuS(): number {
+  const c = process.cpuUsage();
+  return (c.user + c.system) / 1e6;
+}
+
 /** Runs a worker: reads its spec from argv, prints its WorkerResult as one JSON line, exits. */
 export function workerMain(
   mode: WorkerResult['mode'],
@@ -204,6 +213,7 @@ export function workerMain(
       ...w,
       maxRssBytes: process.resourceUsage().maxRSS * 1024,
       heapUsedAtEndBytes: process.memoryUsage().heapUsed,
+      lifeCpuS: lifeCpuS(),
       clockBefore,
       clockAfter,
       requests: { launched: 0, ok: 0, failed: 0, cancelled: 0 },

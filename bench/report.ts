@@ -17,6 +17,8 @@ export interface Measured {
   traffic: Traffic;
   accuracy: Accuracy | undefined;
   mock: MockSummary | undefined;
+  /** CPU the machine's other processes used during the measurement (from /proc/stat, less the client's and the mock's). */
+  otherLoad: { cores: number; otherCpuS: number; stealCores: number; waitedS: number; busyBeforeCores: number; repeated: boolean };
 }
 
 export interface LevelResult {
@@ -27,6 +29,8 @@ export interface LevelResult {
   rate: number;
   pd: Measured;
   bare: Measured | undefined;
+  /** pd-bench again, its process started with node --single-threaded-gc (one level only). */
+  pdSingleThreadedGc?: Measured | undefined;
 }
 
 export interface CapacityStep {
@@ -59,6 +63,8 @@ const int = (x: number): string => (Number.isFinite(x) ? Math.round(x).toLocaleS
 const mb = (bytes: number): string => `${f(bytes / 1e6, 0)} MB`;
 const cpuS = (w: WorkerResult): number => w.cpuUserS + w.cpuSystemS;
 const perChunkUs = (m: Measured): number => (cpuS(m.worker) / m.traffic.chunks) * 1e6;
+/** Other processes' CPU during a measurement, in cores; "r" marks one that was measured twice for it. */
+const load = (m: Measured): string => `${f(m.otherLoad.cores)}${m.otherLoad.repeated ? ' (r)' : ''}`;
 const d3 = (x: Dist): string => `${f(x.p50, 3)} / ${f(x.p99, 3)} / ${f(x.max, 3)}`;
 
 function verdict(measured: number, target: number, unit: string, d = 2): string {
@@ -103,8 +109,17 @@ export function renderResults(s: SuiteResult): string {
   p();
   p(`- **Machine:** ${s.machine.cpus} x ${s.machine.cpuModel}, ${f(s.machine.memoryGiB, 0)} GiB RAM, Linux ${s.machine.kernel}, Node ${s.machine.node}.`);
   p(`  Shared with other work: load average ${s.machine.loadBefore.map((x) => f(x)).join(' / ')} (1/5/15 min) before the suite, ${s.machine.loadAfter.map((x) => f(x)).join(' / ')} after.`);
+  const all = [...s.levels.flatMap((l) => [l.pd, l.bare]), ...s.chunkSweep.map((c) => c.m), ...s.requestSweep.map((c) => c.m)].filter((m): m is Measured => m !== undefined);
+  const repeated = all.filter((m) => m.otherLoad.repeated).length;
+  const maxOther = Math.max(...all.map((m) => m.otherLoad.cores));
+  const waited = all.reduce((a, m) => a + m.otherLoad.waitedS, 0);
+  p(
+    `  Before each measurement the suite waits (up to 20 s) for a second in which other processes use under 0.15 of a core; it waited ${f(waited, 0)} s in all. ` +
+      `During the measurements other processes used at most ${f(maxOther)} of a core (per run, from /proc/stat less the client's and the mock's own CPU); ` +
+      `${repeated} measurement(s) with more than 0.1 were repeated once and the quieter run kept (marked (r)).`,
+  );
   p(`- **Pinning:** ${s.pinning}. Each measurement starts a fresh client process and a fresh mock process, so CPU time and peak RSS belong to that measurement alone.`);
-  p('- **Traffic:** 127.0.0.1 only. The mock (`src/sim/mock-main.ts --send-log`) streams chat completions with its configured TTFT and ITL, one content token per chunk, and logs when it read each request body and when it wrote each content chunk.');
+  p('- **Traffic:** 127.0.0.1 only. The mock (`src/sim/mock-main.ts --send-log`) streams chat completions with its configured TTFT and ITL, one content token per chunk, and logs when it read each request body and when it wrote each content chunk. It runs under `node --single-threaded-gc`: pinned to one core, V8\'s concurrent GC threads would compete with its main thread and stall it for up to ~40 ms, making the reference late and bursty. The client processes run with Node\'s defaults, as a user runs pd-bench (one extra pd-bench run shows what the same flag does for it).');
   p();
 
   p('## Against the targets');
@@ -194,8 +209,8 @@ export function renderResults(s: SuiteResult): string {
   p();
   p('Conditions of the pd-bench runs (client = the pd-bench process; mock figures from its own log and monitor):');
   p();
-  p('| streams | TTFT 50 ms: server truth p50 / p99 | pd-bench\'s own summary: TTFT p50 / p99, ITL p50 / p99 | client CPU share, loop delay p50 / p99 / max | mock loop delay p99 / max (whole run) | mock lateness vs its schedule p50 / p99 |');
-  p('|---|---|---|---|---|---|');
+  p('| streams | TTFT 50 ms: server truth p50 / p99 | pd-bench\'s own summary: TTFT p50 / p99, ITL p50 / p99 | client CPU share, loop delay p50 / p99 / max | mock loop delay p99 / max (whole run) | mock lateness vs its schedule p50 / p99 | other processes\' CPU during the run (pd-bench run / bare run) |');
+  p('|---|---|---|---|---|---|---|');
   for (const l of s.levels) {
     const a = l.pd.accuracy;
     if (!a) continue;
@@ -203,12 +218,29 @@ export function renderResults(s: SuiteResult): string {
     const pb = w.pdbench;
     p(
       `| ${int(l.shape.streams)} | ${f(a.serverTtft.p50, 3)} / ${f(a.serverTtft.p99, 3)} | ${f(pb?.ttftP50Ms)} / ${f(pb?.ttftP99Ms)}, ${f(pb?.itlP50Ms)} / ${f(pb?.itlP99Ms)} | ` +
-        `${f(cpuS(w) / w.windowS)}, ${f(w.loopDelayMs.p50)} / ${f(w.loopDelayMs.p99)} / ${f(w.loopDelayMs.max)} ms | ${f(l.pd.mock?.loop_delay_ms?.p99)} / ${f(l.pd.mock?.loop_delay_ms?.max)} ms | ${f(a.mockLateness.p50, 3)} / ${f(a.mockLateness.p99, 3)} ms |`,
+        `${f(cpuS(w) / w.windowS)}, ${f(w.loopDelayMs.p50)} / ${f(w.loopDelayMs.p99)} / ${f(w.loopDelayMs.max)} ms | ${f(l.pd.mock?.loop_delay_ms?.p99)} / ${f(l.pd.mock?.loop_delay_ms?.max)} ms | ${f(a.mockLateness.p50, 3)} / ${f(a.mockLateness.p99, 3)} ms | ` +
+        `${load(l.pd)} / ${l.bare ? load(l.bare) : '-'} |`,
     );
   }
   p();
   p('pd-bench\'s own summary covers the whole run including the ramp, and its TTFT includes the mock\'s lateness against its 50 ms setting; the error columns above compare against what the mock actually did.');
   p();
+  const variants = s.levels.filter((l) => l.pdSingleThreadedGc?.accuracy);
+  if (variants.length > 0) {
+    p('**pd-bench under `node --single-threaded-gc`** (the same level run once more, the client process started with that flag; see the findings):');
+    p();
+    p('| streams | client | TTFT error p50 / p99 / max | request leg p99 | response leg p99 | ITL abs. error p50 / p99 / max | loop delay p99 / max | CPU per chunk | other processes\' CPU |');
+    p('|---|---|---|---|---|---|---|---|---|');
+    for (const l of variants) {
+      for (const [name, m] of [['default', l.pd], ['--single-threaded-gc', l.pdSingleThreadedGc as Measured]] as const) {
+        const a = m.accuracy as Accuracy;
+        p(
+          `| ${int(l.shape.streams)} | ${name} | ${d3(a.ttftError)} | ${f(a.requestLeg.p99, 3)} | ${f(a.responseLeg.p99, 3)} | ${d3(a.itlAbsError)} | ${f(m.worker.loopDelayMs.p99)} / ${f(m.worker.loopDelayMs.max)} ms | ${f(perChunkUs(m), 1)} us | ${load(m)} |`,
+        );
+      }
+    }
+    p();
+  }
 
   p('## Cost and the floor');
   p();
@@ -236,14 +268,14 @@ export function renderResults(s: SuiteResult): string {
     const sh = xs[0]?.shape as Shape;
     p(`**${title}** (TTFT ${sh.ttftMs} ms, ITL ${sh.itlMs} ms, ${sh.answerLen}-token answers, ${sh.timeS} s per step):`);
     p();
-    p('| streams (mean at the mock) | offered req/s, chunks/s | delivered req/s, chunks/s | client CPU share | client loop delay p50 / p99 / max | TTFT error p50 / p99 | mock loop delay p99 (whole run) | mock lateness p99 | verdict |');
-    p('|---|---|---|---|---|---|---|---|---|');
+    p('| streams (mean at the mock) | offered req/s, chunks/s | delivered req/s, chunks/s | client CPU share | client loop delay p50 / p99 / max | TTFT error p50 / p99 | mock loop delay p99 (whole run) | mock lateness p99 | other processes\' CPU | verdict |');
+    p('|---|---|---|---|---|---|---|---|---|---|');
     for (const x of xs) {
       const w = x.m.worker;
       const a = x.m.accuracy;
       p(
         `| ${int(x.shape.streams)} (${f(x.m.traffic.streamsMean, 0)}) | ${int(x.rate)}, ${int(x.offeredChunksPerS)} | ${int(x.m.traffic.requests / w.windowS)}, ${int(x.m.traffic.chunks / w.windowS)} | ${f(cpuS(w) / w.windowS)} | ` +
-          `${f(w.loopDelayMs.p50)} / ${f(w.loopDelayMs.p99)} / ${f(w.loopDelayMs.max)} ms | ${f(a?.ttftError.p50, 3)} / ${f(a?.ttftError.p99, 3)} ms | ${f(x.m.mock?.loop_delay_ms?.p99)} ms | ${f(x.m.traffic.mockLateness.p99, 3)} ms | ${x.pass ? 'pass' : `fail: ${x.reasons.join('; ')}`} |`,
+          `${f(w.loopDelayMs.p50)} / ${f(w.loopDelayMs.p99)} / ${f(w.loopDelayMs.max)} ms | ${f(a?.ttftError.p50, 3)} / ${f(a?.ttftError.p99, 3)} ms | ${f(x.m.mock?.loop_delay_ms?.p99)} ms | ${f(x.m.traffic.mockLateness.p99, 3)} ms | ${load(x.m)} | ${x.pass ? 'pass' : `fail: ${x.reasons.join('; ')}`} |`,
       );
     }
     p();
@@ -278,21 +310,27 @@ export function renderResults(s: SuiteResult): string {
       const req = a.requestLeg;
       const resp = a.responseLeg;
       const big = req.p99 > resp.p99 ? 'request' : 'response';
+      const fl = lv1000.bare?.accuracy;
+      const v = lv1000.pdSingleThreadedGc?.accuracy;
       why.push(
-        `TTFT error at 1,000 streams (p50 ${f(a.ttftError.p50, 3)} ms, p99 ${f(a.ttftError.p99, 3)} ms): request leg p50 ${f(req.p50, 3)} / p99 ${f(req.p99, 3)} ms, response leg p50 ${f(resp.p50, 3)} / p99 ${f(resp.p99, 3)} ms; the ${big} leg dominates the tail. ` +
-          `The response leg is the chunk's trip through loopback plus the client's wait for its turn in the event loop (client loop delay p99 ${f(w.loopDelayMs.p99)} ms, max ${f(w.loopDelayMs.max)} ms, CPU ${f(cpuS(w) / w.windowS)} of its core). ` +
-          `The request leg also holds the mock's own delay in reading the body (its loop delay p99 ${f(lv1000.pd.mock?.loop_delay_ms?.p99)} ms): time no client can see, so part of this leg is the reference's error, not pd-bench's.`,
+        `TTFT error at 1,000 streams: p50 ${f(a.ttftError.p50, 3)} ms, p99 ${f(a.ttftError.p99, 3)} ms. It splits into the request leg (p50 ${f(req.p50, 3)} / p99 ${f(req.p99, 3)} ms) and the response leg (p50 ${f(resp.p50, 3)} / p99 ${f(resp.p99, 3)} ms); the ${big} leg dominates the tail. ` +
+          `${fl ? `The bare loop, on the same machine against the same mock, gets p50 ${f(fl.ttftError.p50, 3)} ms and p99 ${f(fl.ttftError.p99, 3)} ms: ${fl.ttftError.p99 > 2 ? 'the p99 target is out of reach of any Node client measured this way here, because' : 'so'} ` : ''}` +
+          `the tail comes from stalls of a few to a few tens of ms in either process (the client's loop delay max ${f(w.loopDelayMs.max)} ms, the mock's ${f(lv1000.pd.mock?.loop_delay_ms?.max)} ms): garbage-collection pauses, which on one core include waiting for V8's concurrent GC threads, and the machine's other load. ` +
+          `A stall in the mock while a request arrives lands in the request leg and is the reference's error, not pd-bench's: no client can see it. ` +
+          `pd-bench's own share is the difference to the floor: its heap is about twice the bare loop's (faker's locales, the tokenizer, conversations), so its major GCs are longer and more frequent.` +
+          `${v ? ` Started with node --single-threaded-gc, pd-bench got p50 ${f(v.ttftError.p50, 3)} ms and p99 ${f(v.ttftError.p99, 3)} ms in this run.` : ''}` +
+          `${a.ttftError.p50 > 0.5 && fl ? ` The p50 is ${f(a.ttftError.p50 - fl.ttftError.p50, 3)} ms above the floor's (request leg p50 ${f(req.p50 - fl.requestLeg.p50, 3)} ms, response leg p50 ${f(resp.p50 - fl.responseLeg.p50, 3)} ms above).` : ''}`,
       );
     }
   }
   if (lv5000 && lv5000.pd.worker.maxRssBytes > 400e6) {
     const b = lv5000.bare?.worker.maxRssBytes;
     why.push(
-      `RSS at 5,000 streams: ${mb(lv5000.pd.worker.maxRssBytes)} against the bare loop's ${b ? mb(b) : 'n/a'} for the same streams. See the findings below for where pd-bench's memory goes.`,
+      `RSS at 5,000 streams: ${mb(lv5000.pd.worker.maxRssBytes)} against the bare loop's ${b ? mb(b) : 'n/a'} for the same streams; pd-bench's modules alone take ~80 MB more than the bare loop's before the first request (finding 3 saves 32 MB of it).`,
     );
   }
   if (worstRatio.l && worstRatio.r > 2) {
-    why.push(`CPU per chunk: ${f(worstRatio.r)}x the bare loop at ${int(worstRatio.l.shape.streams)} streams. See the findings below for where pd-bench's CPU goes.`);
+    why.push(`CPU per chunk: ${f(worstRatio.r)}x the bare loop at ${int(worstRatio.l.shape.streams)} streams; at that level each request carries only ${worstRatio.l.shape.answerLen} chunks, so per-request costs weigh most, above all the O(listeners) abort-listener registration of finding 1.`);
   }
   if (why.length === 0) p('No target was missed in this run.');
   for (const w of why) p(`- ${w}`);
@@ -304,5 +342,30 @@ export function renderResults(s: SuiteResult): string {
   return L.join('\n');
 }
 
-/** Written by hand from profiles taken while the suite was built; each names the file and the fix. */
-export const FINDINGS: readonly string[] = [];
+/**
+ * Written by hand from profiles and traces taken while the suite was built (Node 20, this 2-core machine, client
+ * pinned to one core); each names the file, the line (as of commit aa611e4) and the fix. Not regenerated by a run.
+ */
+export const FINDINGS: readonly string[] = [
+  '**1. Abort listeners cost O(listeners) each: quadratic in concurrency.** `src/run.ts:60-71` (`sleepUntil`: every sleeping user adds and removes an `abort` listener on the run\'s one stop signal) and ' +
+    '`src/client/target-client.ts:166` / `:258` (every in-flight request does the same in `TurnExchange.start` / `#finish`). Node\'s `EventTarget` walks its whole listener list on each add and remove (the duplicate check): ' +
+    'an add+remove pair costs 4.9 us with no other listener, 22 us with 5,000 and 58 us with 10,000 (micro-benchmark on this machine). At 5,000 streams (~7,000 listeners), `--cpu-prof` over the steady window put 561 ms in `addEventListener` and 287 ms in ' +
+    '`sleepUntil`\'s `done` (the remove) out of 2.95 s of main-thread work in 13 s: 29% of pd-bench\'s JavaScript time, about 6 us of its ~50 us per chunk there, and it grows with the square of the streams. ' +
+    'Fix: one listener per signal. `run.ts`: keep pending sleeps in a `Set` and register a single handler on `stop.signal` that wakes them all (`sleepUntil` then only adds and deletes a `Set` entry); ' +
+    '`target-client.ts`: register each distinct signal once (a `WeakMap<AbortSignal, Set<TurnExchange>>`) and abort the exchanges in its `Set`.',
+  '**2. The connection pool is smaller than the schedule\'s concurrency, and the queue wait lands in TTFT.** `src/run.ts:109` sizes the pool at `numUsers + warmupRequests + 32`, but the multi-round schedule can have up to numUsers x R/(R-1) turns in flight ' +
+    '(each user\'s last turn overlaps a new user\'s first: 2x num-users for run_pd.sh\'s 2 rounds) whenever streams last about as long as a user\'s gap, i.e. exactly when the server is slow. The extra requests wait in undici\'s queue after `sentMs` was stamped ' +
+    '(`src/client/target-client.ts:171-173`: stamped, then `pool.dispatch`), so TTFT silently includes client-side queueing. Measured: num-users 150, 4 rounds, ~200 streams due (TTFT 50 ms, ITL 10 ms, 100 tokens): pd-bench reported TTFT p50 268 ms / p99 493 ms; ' +
+    'the mock read those requests 247 ms (p50) after pd-bench\'s sent stamp, and its own TTFT was 50.5 ms. (This suite sets num-users = streams to stay clear of it.) ' +
+    'Fix: size the pool for the schedule\'s peak, `ceil(numUsers * R/(R-1)) + warmupRequests + 32` (or `--max-concurrency` when set), and stamp `sentMs` in `onRequestStart` (when undici hands the request to a socket), reporting any pool wait as its own figure.',
+  '**3. faker is imported with all its locales.** `src/workload/text.ts:6` (`import { Faker, en } from \'@faker-js/faker\'`) loads every locale: 17 MB of heap and 32 MB of RSS, against 2.9 MB for `@faker-js/faker/locale/en`. ' +
+    'That heap is marked by every major GC, so it lengthens exactly the pauses that make the TTFT tail. Fix: `import { faker } from \'@faker-js/faker/locale/en\'` and call `faker.seed([seed, 0x5e47])` at the top of the `TextFactory` constructor ' +
+    '(which uses it synchronously, so sharing the instance is safe); the generated sentences and questions are byte-identical (checked for seeds 0, 1 and 7).',
+  '**4. On one core, V8\'s concurrent GC threads stall the event loop.** Pinned to one core, the client\'s main thread waits in its incremental-marking steps for marking threads that need the same core: `--trace-gc` at 1,000 streams showed ' +
+    'a mark-compact every ~3 s (old generation 45-77 MB) with single steps of 16-28 ms. The bare loop shows the same steps, with a heap half the size and half as many mark-compacts. With `node --single-threaded-gc` no step exceeded 2.8 ms, and in back-to-back runs the ' +
+    'TTFT error p99 at 1,000 streams fell from 34-40 ms to about 12 ms (the table above repeats this comparison in every run). The flag cannot be set at run time (`v8.setFlagsFromString(\'--single-threaded-gc\')` aborts Node 20 at the next GC), ' +
+    'so the fix belongs where the process starts: `bin/pd-bench.js` could re-spawn itself with `--single-threaded-gc` when `os.availableParallelism()` is 1 (or on a flag), and the README should recommend it for pinned or single-CPU clients. ' +
+    'The mock in this suite runs with it for the same reason.',
+  '**Not pd-bench: the machine.** With one stream the client and the mock sleep between chunks, and a wake-up on this VM takes ~0.2-0.5 ms each way: the bare loop shows the same ~1 ms TTFT error at one stream as pd-bench does. ' +
+    'Under load both processes are awake and loopback delivery takes ~0.05 ms (the response leg\'s p50 at 100+ streams).',
+];

@@ -76,14 +76,13 @@ async function main(): Promise<void> {
   const bound = await server.listen(port, String(values.host));
   const loop = log ? monitorEventLoopDelay({ resolution: 1 }) : undefined;
   loop?.enable();
-  const cpu0 = process.cpuUsage();
   const wall0 = process.hrtime.bigint();
   const finishLog = (done: () => void): void => {
     if (!log) {
       done();
       return;
     }
-    const cpu = process.cpuUsage(cpu0);
+    const cpu = process.cpuUsage(); // the whole process life, all threads
     const ms = (ns: number): number => Math.round(ns / 1e3) / 1e3;
     const summary = {
       event: 'summary',

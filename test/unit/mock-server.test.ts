@@ -1,6 +1,10 @@
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { countMockTokens, startMock } from '../helpers/mock-openai.js';
-import type { MockKnobs, MockPerRequest, StartedMock } from '../helpers/mock-openai.js';
+import { MOCK_CLOCK_PATH, MockOpenAIServer, countMockTokens, startMock } from '../helpers/mock-openai.js';
+import type { MockKnobs, MockPerRequest, MockRequestInfo, StartedMock } from '../helpers/mock-openai.js';
 
 let mock: StartedMock | undefined;
 afterEach(async () => {
@@ -237,3 +241,90 @@ describe('mock OpenAI server', () => {
     expect((await reading).error).toBeDefined();
   });
 });
+
+describe('mock OpenAI server as a timing reference (bench/)', () => {
+  let server: MockOpenAIServer | undefined;
+  afterEach(async () => {
+    await server?.close();
+    server = undefined;
+  });
+
+  it('GET /mock/clock answers process.hrtime.bigint(), the clock every stamp uses', async () => {
+    server = new MockOpenAIServer();
+    await server.listen(0);
+    const before = process.hrtime.bigint();
+    const body = (await (await fetch(server.url.replace('/v1', MOCK_CLOCK_PATH))).json()) as { monotonic_ns: string };
+    const after = process.hrtime.bigint();
+    const ns = BigInt(body.monotonic_ns);
+    expect(ns).toBeGreaterThanOrEqual(before);
+    expect(ns).toBeLessThanOrEqual(after);
+  });
+
+  it('without retaining requests, hands every closed request with its own send stamps to onDone', async () => {
+    const done: MockRequestInfo[] = [];
+    let closed: () => void = () => undefined;
+    const allClosed = new Promise<void>((resolve) => (closed = resolve));
+    server = new MockOpenAIServer({ ttftMs: 20, itlMs: 5, cachedTokens: 'none' }, undefined, {
+      retainRequests: false,
+      onDone: (info) => {
+        done.push(info);
+        if (done.length === 2) closed();
+      },
+    });
+    await server.listen(0);
+    const url = server.url;
+    const before = process.hrtime.bigint();
+    const r = await readAll(await post(`${url}/chat/completions`, chat('one two three', { max_tokens: 4, stream_options: { include_usage: true } }), { 'x-user-id': '42' }), 0);
+    expect(r.error).toBeUndefined();
+    expect(await (await fetch(`${url}/models`)).json()).toMatchObject({ object: 'list' });
+    await allClosed;
+    expect(server.requests).toHaveLength(0);
+    const gen = done.find((d) => d.path === '/v1/chat/completions')!;
+    expect(gen.index).toBe(0);
+    expect(done.find((d) => d.path === '/v1/models')!.index).toBe(1);
+    expect(gen.headers['x-user-id']).toBe('42');
+    expect(gen.status).toBe(200);
+    expect(gen.outputTokens).toBe(4);
+    // One stamp per content chunk, in order, each no earlier than its schedule (body read + TTFT + j * ITL).
+    expect(gen.chunkSendNs).toHaveLength(4);
+    expect(gen.receivedNs).toBeGreaterThan(before);
+    gen.chunkSendNs.forEach((t, j) => {
+      expect(t - gen.receivedNs).toBeGreaterThanOrEqual(20_000_000n + BigInt(j) * 5_000_000n);
+      if (j > 0) expect(t).toBeGreaterThanOrEqual(gen.chunkSendNs[j - 1]!);
+    });
+    // cachedTokens 'none' keeps no prefix cache and reports none.
+    const usage = chunks(r.text).at(-1)!.usage!;
+    expect(usage.prompt_tokens_details).toBeUndefined();
+  });
+
+  it('mock-main --send-log writes one line per request with its truth, then a summary line on exit', async () => {
+    const root = join(import.meta.dirname, '..', '..');
+    if (!existsSync(join(root, 'dist', 'sim', 'spawn-server.js'))) execFileSync('npx', ['tsc', '-p', 'tsconfig.build.json'], { cwd: root });
+    const { spawnServer } = (await import(join(root, 'dist', 'sim', 'spawn-server.js'))) as typeof import('../../src/sim/spawn-server.js');
+    const dir = mkdtempSync(join(tmpdir(), 'mock-send-log-'));
+    const log = join(dir, 'send.ndjson');
+    const mockProc = await spawnServer('mock-main', ['--ttft-ms', '10', '--itl-ms', '2', '--send-log', log]);
+    const before = process.hrtime.bigint();
+    try {
+      const r = await readAll(await post(`${mockProc.url}/chat/completions`, chat('hello there', { max_tokens: 3 }), { 'x-user-id': '7' }), 0);
+      expect(r.error).toBeUndefined();
+      await new Promise((resolve) => setTimeout(resolve, 50)); // the request's close event follows the last byte
+    } finally {
+      await mockProc.stop();
+    }
+    const lines = readFileSync(log, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+    rmSync(dir, { recursive: true, force: true });
+    expect(lines).toHaveLength(2);
+    const [req, summary] = lines as [Record<string, unknown>, Record<string, unknown>];
+    expect(req).toMatchObject({ i: 0, path: '/v1/chat/completions', user: '7', status: 200, tokens: 3 });
+    // recv is the mock's process.hrtime.bigint(): CLOCK_MONOTONIC, the same clock as this process's.
+    expect(BigInt(req.recv as string)).toBeGreaterThan(before);
+    const send = req.send as number[];
+    expect(send).toHaveLength(3);
+    send.forEach((d, j) => expect(d).toBeGreaterThanOrEqual(10e6 + j * 2e6));
+    expect(summary).toMatchObject({ event: 'summary' });
+    expect(summary.cpu_s).toBeGreaterThan(0);
+    expect((summary.loop_delay_ms as { p99: number }).p99).toBeGreaterThanOrEqual(0);
+  });
+});
+
