@@ -10,6 +10,7 @@
 //
 //   npm run bench                 the full suite (about 7 minutes), writes bench/RESULTS.md
 //   npm run bench -- --quick      a 1-minute smoke run; writes only results/bench-<stamp>/
+//   npm run bench -- --render results/bench-<stamp>/raw.json    re-renders bench/RESULTS.md from a run's figures
 //   BENCH_WORKER_FLAGS="--cpu-prof --cpu-prof-dir=DIR" npm run bench -- --quick    profiles the client processes
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -95,6 +96,8 @@ const root = join(here, '..', '..', '..');
 const live = new Set<ChildProcess>();
 let mockLive: MockProcess | undefined;
 let interrupted = false;
+/** The scratch directory of the running suite (logs and records), removed on every exit path. */
+let scratch: string | undefined;
 
 const hasTaskset = spawnSync('taskset', ['-c', '0', 'true'], { stdio: 'ignore' }).status === 0;
 const nCpu = cpus().length;
@@ -109,6 +112,7 @@ function pinPid(pid: number, cpu: string): void {
 function killAll(): void {
   for (const c of live) c.kill('SIGKILL');
   mockLive?.child.kill('SIGKILL');
+  if (scratch) rmSync(scratch, { recursive: true, force: true });
 }
 process.on('exit', killAll);
 const onSignal = (sig: NodeJS.Signals): void => {
@@ -324,6 +328,15 @@ function progress(line: string): void {
 
 async function main(): Promise<void> {
   const args = process.argv.slice(2);
+  const render = args.indexOf('--render');
+  if (render >= 0) {
+    // Re-renders bench/RESULTS.md from a run's raw.json (after a change to report.ts); measures nothing.
+    const raw = args[render + 1];
+    if (!raw) throw new Error('--render needs the path of a raw.json');
+    writeFileSync(join(root, 'bench', 'RESULTS.md'), renderResults(JSON.parse(readFileSync(raw, 'utf8')) as SuiteResult));
+    progress(`bench: bench/RESULTS.md rendered from ${raw}`);
+    return;
+  }
   const quick = args.includes('--quick');
   const plan = quick ? QUICK : FULL;
   const started = new Date();
@@ -331,6 +344,7 @@ async function main(): Promise<void> {
   const load0 = loadavg();
   if (pin) pinPid(process.pid, MOCK_CPU);
   const dir = mkdtempSync(join(tmpdir(), 'pd-bench-bench-'));
+  scratch = dir;
   const stamp = started.toISOString().replace(/[:.]/g, '-');
   const rawDir = join(root, 'results', `bench-${stamp}`);
   progress(`bench: ${quick ? 'quick smoke run' : 'full suite'}; client on ${pin ? `CPU ${CLIENT_CPU}, mock on CPU ${MOCK_CPU}` : 'unpinned CPUs'}; scratch ${dir}`);
