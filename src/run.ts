@@ -384,6 +384,8 @@ export async function runBenchmark(options: RunOptions, signal?: AbortSignal): P
     client: clientHealth,
     metrics: m,
     windows,
+    rounds: snap.rounds,
+    server: null,
     formulas: FORMULAS,
     notes,
     vllm: {

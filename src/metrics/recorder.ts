@@ -1,12 +1,24 @@
 // Aggregates finished RequestRecords into histograms, counters and interval windows. Pure and synchronous:
 // the run calls it from the request's completion; nothing here keeps per-chunk data after a record is added.
 import type { ErrorClass, Phase, RequestRecord } from '../result/record.js';
-import { METRIC_NAMES, type MetricBlock, type MetricName, type OutcomeCounts, type WindowSummary } from '../result/schema.js';
+import { METRIC_NAMES, type MetricBlock, type MetricName, type OutcomeCounts, type RoundStat, type WindowSummary } from '../result/schema.js';
 import { derive, forEachTokenGap } from './derive.js';
 import { LatencyStat, type StatSummary } from './histogram.js';
 
 function emptyCounts(): OutcomeCounts {
   return { launched: 0, ok: 0, failed: 0, cancelled: 0 };
+}
+
+/** Running per-round aggregates (a round's histograms are created on its first request). */
+class RoundAccumulator {
+  requests = 0;
+  ok = 0;
+  readonly ttft = new LatencyStat();
+  readonly itl = new LatencyStat();
+  promptSum = 0;
+  promptN = 0;
+  cached = 0;
+  promptWithCache = 0;
 }
 
 export interface RecorderSnapshot {
@@ -33,6 +45,7 @@ export interface RecorderSnapshot {
   firstSentMs: number | undefined;
   lastOkEndMs: number | undefined;
   metrics: Record<MetricName, MetricBlock>;
+  rounds: RoundStat[];
 }
 
 export class RunRecorder {
@@ -60,6 +73,7 @@ export class RunRecorder {
   #win = { startMs: 0, launched: 0, completed: 0, failed: 0, cancelled: 0, outputTokens: 0 };
   #winTtft = new LatencyStat();
   #winItl = new LatencyStat();
+  #rounds = new Map<number, RoundAccumulator>();
 
   constructor() {
     this.stats = Object.fromEntries(METRIC_NAMES.map((n) => [n, new LatencyStat()])) as Record<MetricName, LatencyStat>;
@@ -89,6 +103,9 @@ export class RunRecorder {
       return;
     }
     this.counts[r.outcome]++;
+    let rs = this.#rounds.get(r.round);
+    if (!rs) this.#rounds.set(r.round, (rs = new RoundAccumulator()));
+    rs.requests++;
     if (r.errorClass) this.errorsByClass[r.errorClass] = (this.errorsByClass[r.errorClass] ?? 0) + 1;
     if (this.firstSentMs === undefined || r.sentMs < this.firstSentMs) this.firstSentMs = r.sentMs;
     const d = derive(r);
@@ -102,9 +119,11 @@ export class RunRecorder {
     if (this.lastOkEndMs === undefined || r.endMs > this.lastOkEndMs) this.lastOkEndMs = r.endMs;
     const s = this.stats;
     if (d.ttfbMs !== undefined) s.ttfb_ms.record(d.ttfbMs);
+    rs.ok++;
     if (d.ttftMs !== undefined) {
       s.ttft_ms.record(d.ttftMs);
       this.#winTtft.record(d.ttftMs);
+      rs.ttft.record(d.ttftMs);
     }
     if (d.ttstMs !== undefined) s.ttst_ms.record(d.ttstMs);
     if (d.tpotMs !== undefined) s.tpot_ms.record(d.tpotMs);
@@ -114,9 +133,11 @@ export class RunRecorder {
     const icl = s.icl_ms;
     const itl = s.itl_ms;
     const winItl = this.#winItl;
+    const roundItl = rs.itl;
     forEachTokenGap(r, (gapMs, count) => {
       itl.record(gapMs, count);
       winItl.record(gapMs, count);
+      roundItl.record(gapMs, count);
     });
     for (let i = 1; i < r.chunkTimesMs.length; i++) icl.record((r.chunkTimesMs[i] as number) - (r.chunkTimesMs[i - 1] as number));
 
@@ -131,9 +152,15 @@ export class RunRecorder {
     this.promptTokens += r.promptTokens ?? 0;
     this.completionTokens += r.completionTokens ?? 0;
     this.#win.outputTokens += r.completionTokens ?? 0;
+    if (r.promptTokens !== undefined) {
+      rs.promptSum += r.promptTokens;
+      rs.promptN++;
+    }
     if (r.cachedTokens !== undefined) {
       this.cachedTokens += r.cachedTokens;
       this.promptWithCacheInfo += r.promptTokens ?? 0;
+      rs.cached += r.cachedTokens;
+      rs.promptWithCache += r.promptTokens ?? 0;
     }
     if (r.tokenSource === 'usage' && r.promptTokens) {
       const errPct = ((r.promptTokensEstimate - r.promptTokens) / r.promptTokens) * 100;
@@ -196,6 +223,17 @@ export class RunRecorder {
       firstSentMs: this.firstSentMs,
       lastOkEndMs: this.lastOkEndMs,
       metrics,
+      rounds: [...this.#rounds.entries()]
+        .sort((a, b) => a[0] - b[0])
+        .map(([round, x]) => ({
+          round,
+          requests: x.requests,
+          ok: x.ok,
+          ttft: x.ttft.summary(),
+          itl: x.itl.summary(),
+          promptTokensMean: x.promptN > 0 ? x.promptSum / x.promptN : null,
+          cachedTokenShare: x.promptWithCache > 0 ? x.cached / x.promptWithCache : null,
+        })),
     };
   }
 }

@@ -5,6 +5,7 @@ import type { FORMULAS } from '../metrics/derive.js';
 import type { StatSummary } from '../metrics/histogram.js';
 import type { ErrorClass, TokenSource } from './record.js';
 import type { ClientHealth } from '../metrics/client-health.js';
+import type { ScrapeResult } from '../scrape/types.js';
 
 export const RESULT_SCHEMA = 'pd-bench/run-result';
 export const RESULT_SCHEMA_VERSION = 1;
@@ -56,6 +57,19 @@ export interface WindowSummary {
   itlP99Ms: number | null;
   outputTokensPerS: number;
   requestsPerS: number;
+}
+
+/** Per-round view: how prefix reuse and growing history play out by question number. */
+export interface RoundStat {
+  round: number;
+  /** Measured requests launched in this round (any outcome) and those that succeeded. */
+  requests: number;
+  ok: number;
+  ttft: StatSummary;
+  itl: StatSummary;
+  promptTokensMean: number | null;
+  /** Cached prompt tokens / prompt tokens over the round's ok requests that reported cached tokens. */
+  cachedTokenShare: number | null;
 }
 
 export interface RunResult {
@@ -133,6 +147,10 @@ export interface RunResult {
   client: ClientHealth;
   metrics: Record<MetricName, MetricBlock>;
   windows: WindowSummary[];
+  /** TTFT, ITL and cached share by round index. */
+  rounds: RoundStat[];
+  /** Server metrics scraped during the run (--scrape role=URL); null when nothing was scraped. */
+  server: ScrapeResult | null;
   formulas: typeof FORMULAS;
   notes: string[];
   /** vLLM `bench serve` compatible keys, for tools that already read those. */

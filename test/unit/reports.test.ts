@@ -156,6 +156,8 @@ function resultOf(records: RequestRecord[], over: { runId?: string; throughput?:
     },
     metrics: snap.metrics,
     windows: [],
+    rounds: snap.rounds,
+    server: null,
     formulas: FORMULAS,
     notes: ['a note, with a comma'],
     vllm: { mean_ttft_ms: snap.metrics.ttft_ms.mean },

@@ -1,0 +1,158 @@
+// Types shared by the comparison pipeline: per-request samples (what the statistics resample), SLO specs and
+// results, paired comparisons with confidence intervals, and the ComparisonReport that compare.json,
+// comparison.csv and report.html are written from. Types only.
+import type { StatSummary } from '../metrics/histogram.js';
+import type { Outcome } from '../result/record.js';
+import type { RoundStat, RunResult } from '../result/schema.js';
+
+export type { RoundStat };
+
+/** One measured request as the statistics see it: derived values only (formulas in metrics/derive.ts). */
+export interface RequestSample {
+  /** Repetition index (interleaved order with --repeat); 0 otherwise. A session is (rep, userId). */
+  rep: number;
+  userId: number;
+  /** 1-based round (question number) within the session. */
+  round: number;
+  outcome: Outcome;
+  errorClass: string | undefined;
+  /** ms since its run's time origin. */
+  sentMs: number;
+  endMs: number;
+  ttftMs: number | undefined;
+  tpotMs: number | undefined;
+  e2elMs: number;
+  /** Inter-token gaps in ms (a chunk carrying k tokens contributes k gaps of gap/k). */
+  itlMs: readonly number[];
+  promptTokens: number | undefined;
+  outputTokens: number | undefined;
+  cachedTokens: number | undefined;
+}
+
+/** All measured requests of one target (every repetition), and the time they were measured over. */
+export interface TargetSamples {
+  name: string;
+  samples: readonly RequestSample[];
+  /** Sum of the measured durations (s) of the target's runs: the throughput denominator. */
+  durationS: number;
+  /** GPUs behind the target, for per-GPU throughput and goodput (null: unknown). */
+  gpus: number | null;
+}
+
+export type SloMetric = 'ttft' | 'itl' | 'tpot' | 'e2el';
+/** How a request's ITL gaps are reduced before the ITL check: the largest gap, the mean, or a percentile. */
+export type ItlStat = 'max' | 'mean' | 'p50' | 'p90' | 'p95' | 'p99';
+
+export interface SloSpec {
+  /** Preset name when it came from one (chatbot, code, summarization, dynamo-short, dynamo-long), else null. */
+  preset: string | null;
+  ttftMs: number | null;
+  itlMs: number | null;
+  itlStat: ItlStat;
+  tpotMs: number | null;
+  e2elMs: number | null;
+}
+
+export interface SloResult {
+  spec: SloSpec;
+  /** Requests judged: every measured request that was not cancelled (failed ones count as misses). */
+  requests: number;
+  met: number;
+  /** met / requests. */
+  attainment: number | null;
+  /** Requests that missed, by the first reason checked: error, ttft, itl, tpot, e2el. */
+  missedBy: Record<SloMetric | 'error', number>;
+  /** Sessions (rep, user) with at least one judged request, and those whose every judged request met the SLO. */
+  sessions: number;
+  sessionsMet: number;
+  sessionAttainment: number | null;
+  /** Requests meeting the SLO per second of measured time, and sessions meeting it per second. */
+  requestGoodput: number;
+  sessionGoodput: number;
+  /** Goodput and output-token throughput per GPU (null when the GPU count is unknown). */
+  requestGoodputPerGpu: number | null;
+  outputThroughputPerGpu: number | null;
+}
+
+/** A point estimate and its confidence interval (null when there is not enough data). */
+export interface Estimate {
+  value: number | null;
+  lo: number | null;
+  hi: number | null;
+}
+
+export type Verdict = 'better' | 'worse' | 'no significant difference' | 'insufficient data';
+
+export type ComparedMetric =
+  | 'ttft_ms'
+  | 'itl_ms'
+  | 'tpot_ms'
+  | 'e2el_ms'
+  | 'request_throughput'
+  | 'output_throughput'
+  | 'request_goodput'
+  | 'slo_attainment';
+
+export interface MetricComparison {
+  metric: ComparedMetric;
+  /** Latencies: the percentile compared; rates: 'value'. */
+  stat: 'p50' | 'p90' | 'p99' | 'value';
+  higherIsBetter: boolean;
+  baseline: Estimate;
+  candidate: Estimate;
+  /** candidate - baseline, with its interval from the same bootstrap resamples. */
+  difference: Estimate;
+  /** candidate / baseline. */
+  ratio: Estimate;
+  verdict: Verdict;
+}
+
+export interface TargetComparison {
+  baseline: string;
+  candidate: string;
+  /** True when sessions were resampled in pairs (the same (rep, user) drawn for both targets). */
+  paired: boolean;
+  /** Sessions present in both targets (paired) or in each (unpaired: the smaller). */
+  sessions: number;
+  /** (rep, user, round) requests present and ok in both targets. */
+  matchedRequests: number;
+  iterations: number;
+  confidence: number;
+  metrics: MetricComparison[];
+  /** e.g. "pd cut p99 ITL by 41% [35%, 47%] and raised p50 TTFT by 12% [8%, 15%] against colocated at 1.1 QPS". */
+  sentence: string;
+}
+
+export interface CompareTarget {
+  name: string;
+  baseUrl: string;
+  model: string;
+  gpus: number | null;
+  /** One RunResult per repetition, in run order. */
+  runs: RunResult[];
+  /** Error counts over all runs, by class: shown per target, never dropped. */
+  errors: Record<string, number>;
+  slo: SloResult | null;
+  rounds: RoundStat[];
+}
+
+export type CompareOrder = 'sequential' | 'interleaved' | 'simultaneous' | 'offline';
+export type HistoryMode = 'live' | 'frozen';
+
+export interface ComparisonReport {
+  schema: 'pd-bench/comparison';
+  schemaVersion: 1;
+  createdAt: string;
+  order: CompareOrder;
+  history: HistoryMode;
+  repeat: number;
+  /** The configured QPS the comparison ran at. */
+  qps: number;
+  baseline: string;
+  targets: CompareTarget[];
+  comparisons: TargetComparison[];
+  /** Live history: mean prompt tokens per round and target (answers differ, so later prompts drift). */
+  promptDrift: { round: number; promptTokensMean: Record<string, number | null> }[];
+  slo: SloSpec | null;
+  notes: string[];
+}
