@@ -1,6 +1,5 @@
 // The orchestrator: workload x schedule x client -> recorder -> RunResult. It measures and emits typed
 // callbacks but prints and writes nothing, so it can be used as a library and tested without IO.
-import { setMaxListeners } from 'node:events';
 import { cpus, totalmem } from 'node:os';
 import { TargetClient, type TurnRequest, type TurnSender } from './client/target-client.js';
 import type { RunConfig } from './config/options.js';
@@ -18,6 +17,7 @@ import { Conversation, firstTurnContent, renderCompletionPrompt, requestBody, ty
 import { ExactPrompts } from './workload/exact-prompts.js';
 import { TextFactory, TextKind } from './workload/text.js';
 import { estimateTokens } from './workload/tokens.js';
+import { onAbort } from './util/abort-fanout.js';
 import { VERSION } from './version.js';
 
 export interface RunProgress {
@@ -64,11 +64,11 @@ async function sleepUntil(t0: bigint, targetMs: number, signal: AbortSignal): Pr
     await new Promise<void>((resolve) => {
       const done = (): void => {
         clearTimeout(timer);
-        signal.removeEventListener('abort', done);
+        unsubscribe();
         resolve();
       };
       const timer = setTimeout(done, Math.min(wait, MAX_TIMER_MS));
-      signal.addEventListener('abort', done, { once: true });
+      const unsubscribe = onAbort(signal, done);
     });
   }
 }
@@ -106,7 +106,10 @@ export async function runBenchmark(options: RunOptions, signal?: AbortSignal): P
       baseUrl: config.baseUrl,
       apiKey: config.apiKey,
       endpoint: config.endpoint,
-      connections: config.numUsers + Math.max(config.warmupRequests, 0) + 32,
+      // A connection per request in flight, however many that is: each user has at most one turn in flight, but
+      // sessions overlap while users hand over and other arrival processes bunch turns, and a request queued
+      // inside the pool would wait for a socket after the schedule said go. --max-concurrency is the cap.
+      connections: config.maxConcurrency > 0 ? config.maxConcurrency + Math.max(config.warmupRequests, 0) : null,
       requestTimeoutMs: config.requestTimeout * 1000,
       userIdHeader: config.userIdHeader,
       t0,
@@ -116,8 +119,6 @@ export async function runBenchmark(options: RunOptions, signal?: AbortSignal): P
   const exact = config.tokenizer === 'server' ? await fitExactPrompts(options, text, plan, params, signal) : undefined;
 
   const stop = new AbortController();
-  // Every in-flight request and every sleeping user listens on it: hundreds of listeners are expected.
-  setMaxListeners(0, stop.signal);
   const onUserAbort = (): void => stop.abort(signal?.reason ?? 'run interrupted');
   if (signal?.aborted) onUserAbort();
   signal?.addEventListener('abort', onUserAbort, { once: true });

@@ -1,6 +1,7 @@
 // A global cap on requests in flight (--max-concurrency), first come first served. A turn that waits here keeps
 // its intended send time, so the wait shows in schedule lag and in the from-intended latencies (no coordinated
 // omission). No IO.
+import { onAbort } from '../util/abort-fanout.js';
 
 export class ConcurrencyLimit {
   readonly limit: number;
@@ -28,7 +29,7 @@ export class ConcurrencyLimit {
     this.waited++;
     return new Promise((resolve) => {
       const grant = (): void => {
-        signal.removeEventListener('abort', abort);
+        unsubscribe();
         this.#inFlight++;
         resolve('waited');
       };
@@ -38,7 +39,7 @@ export class ConcurrencyLimit {
         resolve(false);
       };
       this.#waiters.push(grant);
-      signal.addEventListener('abort', abort, { once: true });
+      const unsubscribe = onAbort(signal, abort);
     });
   }
 

@@ -3,7 +3,8 @@
 // seeded walk over that pool that adds sentences (then single words) while the summed counts stay within the
 // target. So building a 20k-token user context costs a few hundred string joins, and its length is right
 // for Llama-family SentencePiece vocabularies to within a few percent at any size. No IO.
-import { Faker, en } from '@faker-js/faker';
+// The English-only entry: the package root loads every locale (+32 MB RSS) and gives the same words for a seed.
+import { faker } from '@faker-js/faker/locale/en';
 import mistralTokenizer from 'mistral-tokenizer-js';
 import { mixSeed, prng } from '../util/prng.js';
 
@@ -27,7 +28,7 @@ export class TextFactory {
 
   constructor(seed: number) {
     this.seed = seed;
-    const faker = new Faker({ locale: [en] });
+    // The shared instance is re-seeded here and used synchronously, so factories cannot disturb each other.
     faker.seed([seed, 0x5e47]);
     this.#sentences = new Array<string>(POOL_SIZE);
     this.#sentenceTokens = new Uint16Array(POOL_SIZE);

@@ -454,3 +454,24 @@ describe('runBenchmark: requests on the wire', () => {
     for (const t of turns) expect(t.messages[0]?.content.startsWith(`For user ${t.header}, here is some other context: `)).toBe(true);
   });
 });
+
+describe('runBenchmark: connection pool', () => {
+  it('never queues a request inside the client: every turn gets a socket at once, however many overlap', async () => {
+    // Two-round sessions that outlive their gap: user sessions overlap, so more turns are in flight than there
+    // are users (the pool was once sized numUsers + 32 and the excess waited for a socket inside TTFT).
+    const m = await mock({ ttftMs: 400, itlMs: 1 });
+    const r = await run(config(m, { numUsers: 40, numRounds: 2, qps: [400], time: 2, answerLen: 2 }));
+    expectNothingDropped(r);
+    const ok = r.measured.filter((x) => x.outcome === 'ok');
+    // Peak overlap of [sent, end] intervals.
+    const events = ok.flatMap((x) => [[x.sentMs, 1], [x.endMs, -1]] as const).sort((a, b) => a[0] - b[0] || a[1] - b[1]);
+    let cur = 0;
+    let peak = 0;
+    for (const [, d] of events) peak = Math.max(peak, (cur += d));
+    expect(peak).toBeGreaterThan(40 + 32);
+    const ttft = ok.map((x) => (x.firstTokenMs as number) - x.sentMs).sort((a, b) => a - b);
+    expect(ttft[0]).toBeGreaterThanOrEqual(399);
+    // Generous for a loaded machine, far below a second 400 ms queueing round.
+    expect(ttft[Math.floor(ttft.length * 0.99)]).toBeLessThan(400 + 150);
+  });
+});
