@@ -19,6 +19,8 @@ import { TextFactory, TextKind } from './workload/text.js';
 import { estimateTokens } from './workload/tokens.js';
 import { onAbort } from './util/abort-fanout.js';
 import { VERSION } from './version.js';
+import type { AnswerSource } from './workload/answer-book.js';
+import type { ScrapeResult, ServerScraper } from './scrape/types.js';
 
 export interface RunProgress {
   elapsedS: number;
@@ -50,6 +52,22 @@ export interface RunOptions {
   onWindow?: (w: WindowSummary) => void;
   /** Called about every 250 ms. */
   onProgress?: (p: RunProgress) => void;
+  /**
+   * Run only the users whose join index k has k mod count = index, and the warmup requests i with i mod count =
+   * index (--workers: each worker thread runs one share of the same seeded schedule).
+   */
+  partition?: { index: number; count: number };
+  /** The time origin (workers use their coordinator's: process.hrtime is one clock for all threads). */
+  t0?: bigint;
+  /**
+   * Called after the warmup with this run's ready time (ms since t0); resolves with the measured-phase start (ms
+   * since t0) that every worker agreed on.
+   */
+  syncStart?: (readyMs: number) => Promise<number>;
+  /** Frozen history: the answers each user's history gets instead of the target's own (compare --history frozen). */
+  history?: AnswerSource;
+  /** Scrapes server metrics (--scrape) over the measured phase; its result becomes RunResult.server. */
+  scraper?: ServerScraper;
 }
 
 const nowMs = (t0: bigint): number => Number(process.hrtime.bigint() - t0) / 1e6;
@@ -87,8 +105,8 @@ function promptEstimate(messages: readonly ChatMessage[], charsPerToken?: number
  */
 export async function runBenchmark(options: RunOptions, signal?: AbortSignal): Promise<RunResult> {
   const { config, qps } = options;
-  const t0 = process.hrtime.bigint();
-  const wallStartMs = Date.now();
+  const t0 = options.t0 ?? process.hrtime.bigint();
+  const wallStartMs = Date.now() - Number(process.hrtime.bigint() - t0) / 1e6;
   const startedAt = new Date(wallStartMs).toISOString();
   options.onStart?.({ wallStartMs, t0 });
   const text = options.text ?? new TextFactory(config.seed);
@@ -123,11 +141,17 @@ export async function runBenchmark(options: RunOptions, signal?: AbortSignal): P
   if (signal?.aborted) onUserAbort();
   signal?.addEventListener('abort', onUserAbort, { once: true });
 
-  let nextId = 0;
+  const part = options.partition && options.partition.count > 1 ? options.partition : undefined;
+  const mine = (k: number): boolean => !part || (((k % part.count) + part.count) % part.count) === part.index;
+  // Request ids stay unique across workers: worker i numbers i, i + n, i + 2n, ...
+  let nextId = part ? part.index : 0;
+  const idStep = part ? part.count : 1;
+  let historyMisses = 0;
   let health: ClientHealthMonitor | undefined;
   const limit = new ConcurrencyLimit(config.maxConcurrency);
   let phase: RunProgress['phase'] = 'warmup';
   let measureStartMs = 0;
+  let server: ScrapeResult | null = null;
   let launchEndMs = 0;
   const windows: WindowSummary[] = [];
   const bodyOptions = {
@@ -163,10 +187,11 @@ export async function runBenchmark(options: RunOptions, signal?: AbortSignal): P
     if (config.warmupRequests > 0) {
       const warm: Promise<void>[] = [];
       for (let i = 0; i < config.warmupRequests && !stop.signal.aborted; i++) {
+        if (part && i % part.count !== part.index) continue;
         const content = text.text(200, TextKind.warmup, [i], `WARMUP: Hi, I'm warmup user ${i}. Here is some text: `);
         const messages: ChatMessage[] = [{ role: 'user', content }];
         const req: TurnRequest = {
-          id: nextId++,
+          id: (nextId += idStep) - idStep,
           phase: 'warmup',
           userId: -1 - i,
           round: 1,
@@ -197,12 +222,15 @@ export async function runBenchmark(options: RunOptions, signal?: AbortSignal): P
     const preaged = new Map<number, Conversation>();
     for (let k = plan.firstJoinIndex; k < 0; k++) {
       const u = userAt(plan, params, k);
-      if (u) preaged.set(u.userId, newConversation(u));
+      if (u && mine(k)) preaged.set(u.userId, newConversation(u));
     }
 
+    // Workers agree on one start after all have warmed up (their clocks are one clock).
+    measureStartMs = options.syncStart ? await options.syncStart(nowMs(t0)) : nowMs(t0);
+    await sleepUntil(t0, measureStartMs, stop.signal);
     phase = 'measure';
     health = new ClientHealthMonitor();
-    measureStartMs = nowMs(t0);
+    options.scraper?.start(t0 + BigInt(Math.round(measureStartMs * 1e6)));
     launchEndMs = measureStartMs + config.time * 1000;
     recorder.takeWindow(measureStartMs);
     const windowTimer = setInterval(() => {
@@ -240,7 +268,7 @@ export async function runBenchmark(options: RunOptions, signal?: AbortSignal): P
         }
         conv.ask(r + 1);
         const req: TurnRequest = {
-          id: nextId++,
+          id: (nextId += idStep) - idStep,
           phase: 'measure',
           userId: u.userId,
           round: r + 1,
@@ -258,7 +286,11 @@ export async function runBenchmark(options: RunOptions, signal?: AbortSignal): P
         }
         prevEndMs = rec.endMs;
         finished(rec);
-        if (rec.outcome === 'ok') conv.answer(rec.text);
+        const frozen = options.history?.answerFor(u.userId, r + 1);
+        if (frozen === undefined && options.history) historyMisses++;
+        // Frozen history: the recorded answer (or the recorded failure) decides, whatever this target answered.
+        const answer = frozen !== undefined ? frozen : rec.outcome === 'ok' ? rec.text : null;
+        if (answer !== null) conv.answer(answer);
         else conv.messages.pop(); // the failed question leaves the history; the user goes on with the next round
         if (rec.outcome === 'cancelled') return;
       }
@@ -267,7 +299,7 @@ export async function runBenchmark(options: RunOptions, signal?: AbortSignal): P
     const tasks: Promise<void>[] = [];
     for (let k = plan.firstJoinIndex; k < 0; k++) {
       const u = userAt(plan, params, k);
-      if (u) tasks.push(userTask(u));
+      if (u && mine(k)) tasks.push(userTask(u));
     }
     // New users join every gapBetweenUsers, replacing finished sessions, until the launch window closes.
     for (let k = 0; ; k++) {
@@ -275,6 +307,7 @@ export async function runBenchmark(options: RunOptions, signal?: AbortSignal): P
       // With another arrival process a user's first turn may come before its per-user join time.
       const joinMs = measureStartMs + Math.min(u.joinAt, turnDue(u, u.firstRound)) * 1000;
       if (joinMs >= launchEndMs || stop.signal.aborted) break;
+      if (!mine(k)) continue;
       await sleepUntil(t0, joinMs, stop.signal);
       if (stop.signal.aborted) break;
       tasks.push(userTask(u));
@@ -296,6 +329,7 @@ export async function runBenchmark(options: RunOptions, signal?: AbortSignal): P
       options.onWindow?.(last);
     }
   } finally {
+    if (options.scraper && phase !== 'warmup') server = await options.scraper.stop();
     if (progressTimer) clearInterval(progressTimer);
     signal?.removeEventListener('abort', onUserAbort);
     if (ownsClient) await client.close();
@@ -332,6 +366,9 @@ export async function runBenchmark(options: RunOptions, signal?: AbortSignal): P
         ? `--tokenizer server: all ${st.parts} prompt parts (system text, user contexts) have their exact token length under the target's tokenizer`
         : `--tokenizer server: ${st.inexact} of ${st.parts} prompt parts missed their token length (by at most ${st.worstMiss} tokens): the tokenizer would not cut there`,
     );
+  }
+  if (historyMisses > 0) {
+    notes.push(`frozen history: ${historyMisses} turn(s) had no recorded answer (the recording run did not send them); their own answer went into the history`);
   }
   if (limit.waited > 0) {
     notes.push(`${limit.waited} turn(s) waited for one of --max-concurrency ${limit.limit} slots; the wait is in schedule_lag_ms and the from-intended latencies`);
@@ -386,7 +423,7 @@ export async function runBenchmark(options: RunOptions, signal?: AbortSignal): P
     metrics: m,
     windows,
     rounds: snap.rounds,
-    server: null,
+    server,
     formulas: FORMULAS,
     notes,
     vllm: {

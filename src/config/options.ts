@@ -41,6 +41,7 @@ export interface RunConfig {
   maxLoopDelay: number;
   maxScheduleLag: number;
   strict: boolean;
+  workers: number;
 }
 
 export type OptionType = 'int' | 'number' | 'numberList' | 'string' | 'enum' | 'bool' | 'url' | 'header';
@@ -127,6 +128,8 @@ export const RUN_OPTIONS: readonly OptionSpec[] = [
     description: 'the client is unhealthy when its schedule lag p99 exceeds this' },
   { key: 'strict', name: 'strict', type: 'bool', default: false,
     description: 'exit 3 when the client was unhealthy (its latencies cannot be trusted)' },
+  { key: 'workers', name: 'workers', type: 'int', arg: 'n', default: 1, min: 1, max: 64, cliOnly: true,
+    description: 'worker threads sharing the users (same seeded schedule, histograms merged exactly); more when one core cannot keep up' },
 ];
 
 export const DEFAULT_CONFIG: RunConfig = Object.fromEntries(

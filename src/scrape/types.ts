@@ -27,3 +27,10 @@ export interface ScrapeResult {
   intervalS: number;
   roles: ScrapeRoleResult[];
 }
+
+/** A running scrape of server metrics over one run: started at the measured phase, stopped after the drain. */
+export interface ServerScraper {
+  /** `originMs`: hrtime-based ms of the measured start (series times are seconds since it). */
+  start(origin: bigint): void;
+  stop(): Promise<ScrapeResult>;
+}
