@@ -1,5 +1,6 @@
-// Writes run outputs: requests.csv streamed row by row as requests finish (so an interrupted or crashed run
-// keeps what it measured), then summary.json and summary.csv from the RunResult.
+// Writes run outputs: requests.csv and requests.jsonl streamed as requests finish (so an interrupted or crashed
+// run keeps what it measured), then summary.json and summary.csv from the RunResult. requests.jsonl holds every
+// raw record (chunk arrival times included, answer text excluded): compare and report re-derive from it.
 import { closeSync, createWriteStream, existsSync, mkdirSync, openSync, rmSync, statSync, writeFileSync, type WriteStream } from 'node:fs';
 import { join } from 'node:path';
 import { stringify, type Stringifier } from 'csv-stringify';
@@ -7,7 +8,9 @@ import { stringify as stringifySync } from 'csv-stringify/sync';
 import { ConfigError } from '../errors.js';
 import type { RequestRecord } from '../result/record.js';
 import type { RunResult } from '../result/schema.js';
+import { BatchedFile } from '../util/batched-file.js';
 import { REQUEST_COLUMNS, requestRow } from './requests-csv.js';
+import { recordLine } from './requests-jsonl.js';
 import { summaryColumns, summaryRow } from './summary-csv.js';
 
 /**
@@ -20,7 +23,7 @@ export function prepareOutputDir(dir: string, flag = '--output-dir'): void {
     const probe = join(dir, `.pd-bench-write-test-${process.pid}`);
     closeSync(openSync(probe, 'w'));
     rmSync(probe);
-    for (const f of ['requests.csv', 'summary.json', 'summary.csv']) {
+    for (const f of ['requests.csv', 'requests.jsonl', 'summary.json', 'summary.csv']) {
       const p = join(dir, f);
       if (existsSync(p) && statSync(p).isDirectory()) throw Object.assign(new Error(`${p} is a directory`), { code: 'EISDIR' });
     }
@@ -30,8 +33,11 @@ export function prepareOutputDir(dir: string, flag = '--output-dir'): void {
   }
 }
 
+/** Streams requests.csv (for spreadsheets) and requests.jsonl (raw records, for compare and report). */
 export class RequestsCsvWriter {
   readonly path: string;
+  readonly jsonlPath: string;
+  #jsonl: BatchedFile | undefined;
   #csv: Stringifier;
   #file: WriteStream;
   #done: Promise<Error | undefined>;
@@ -45,6 +51,9 @@ export class RequestsCsvWriter {
   constructor(dir: string) {
     mkdirSync(dir, { recursive: true });
     this.path = join(dir, 'requests.csv');
+    this.jsonlPath = join(dir, 'requests.jsonl');
+    // Small blocks: a crash loses at most this much, and one synchronous write of it costs well under a millisecond.
+    this.#jsonl = new BatchedFile(this.jsonlPath, 64 * 1024);
     // Opened synchronously so a path that cannot be written fails here, not in an unhandled stream event.
     this.#file = createWriteStream(this.path, { fd: openSync(this.path, 'w') });
     this.#csv = stringify({ header: true, columns: [...REQUEST_COLUMNS] });
@@ -71,12 +80,33 @@ export class RequestsCsvWriter {
       return;
     }
     const origin = wallStartMs ?? this.#wallStartMs ?? 0;
+    try {
+      this.#jsonl?.write(recordLine(r));
+    } catch (err) {
+      this.#failJsonl(err);
+    }
     this.#csv.write(requestRow(r, origin));
     this.rows++;
   }
 
+  #failJsonl(err: unknown): void {
+    this.error ??= err instanceof Error ? err : new Error(String(err));
+    try {
+      this.#jsonl?.close();
+    } catch {
+      // Already failed; the first error is the one reported.
+    }
+    this.#jsonl = undefined;
+  }
+
   /** Ends the file; resolves with the write error if there was one (never rejects). */
   close(): Promise<Error | undefined> {
+    try {
+      this.#jsonl?.close();
+      this.#jsonl = undefined;
+    } catch (err) {
+      this.#failJsonl(err);
+    }
     if (!this.error) this.#csv.end();
     return this.#done;
   }

@@ -300,7 +300,9 @@ export class EngineServer implements EngineMetricsSource {
           },
           onToken: (i, at) => {
             if (i === 0) {
-              this.metrics.ttft.observe((at - arrival) / 1000);
+              // A step's nominal time can precede a request that arrived while an overloaded engine ran behind
+              // real time; the engine then served it "early" on paper. Never report a negative TTFT.
+              this.metrics.ttft.observe(Math.max(at - arrival, 0) / 1000);
             } else {
               this.metrics.itl.observe((at - lastAt) / 1000);
             }

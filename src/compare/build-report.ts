@@ -1,0 +1,129 @@
+// Assembles a ComparisonReport from each target's runs and samples: paired statistics of every candidate
+// against the baseline, SLO attainment and goodput, the per-round view, prompt drift and errors per target.
+// Shared by live and offline comparisons and by `report`. Pure.
+import { LatencyStat } from '../metrics/histogram.js';
+import { evaluateSlo } from '../metrics/slo.js';
+import type { MetricBlock, RunResult } from '../result/schema.js';
+import { COMPARISON_METHOD, compareTargets } from './statistics.js';
+import type { CompareOrder, CompareTarget, ComparisonReport, HistoryMode, RequestSample, RoundStat, SloSpec, TargetSamples } from './types.js';
+
+export interface ReportTargetInput {
+  name: string;
+  baseUrl: string;
+  model: string;
+  gpus: number | null;
+  runs: RunResult[];
+  samples: RequestSample[];
+}
+
+export interface BuildReportInput {
+  order: CompareOrder;
+  history: HistoryMode;
+  repeat: number;
+  qps: number;
+  baseline: string;
+  targets: ReportTargetInput[];
+  slo: SloSpec | null;
+  notes?: string[];
+  iterations?: number;
+  confidence?: number;
+  minEffect?: number;
+  seed?: number;
+  createdAt?: Date;
+}
+
+function block(s: LatencyStat): MetricBlock {
+  return { unit: 'ms', ...s.summary(), sum: s.sum, sumSq: s.sumSq, histogram: s.encode() };
+}
+
+/** TTFT, ITL, prompt length and cached share by round, over all of a target's runs. */
+export function roundStats(samples: readonly RequestSample[]): RoundStat[] {
+  const by = new Map<number, { requests: number; ok: number; ttft: LatencyStat; itl: LatencyStat; prompt: number; promptN: number; cached: number; promptWithCache: number }>();
+  for (const s of samples) {
+    let r = by.get(s.round);
+    if (!r) by.set(s.round, (r = { requests: 0, ok: 0, ttft: new LatencyStat(), itl: new LatencyStat(), prompt: 0, promptN: 0, cached: 0, promptWithCache: 0 }));
+    r.requests++;
+    if (s.outcome !== 'ok') continue;
+    r.ok++;
+    if (s.ttftMs !== undefined) r.ttft.record(s.ttftMs);
+    for (const g of s.itlMs) r.itl.record(g);
+    if (s.promptTokens !== undefined) {
+      r.prompt += s.promptTokens;
+      r.promptN++;
+    }
+    if (s.cachedTokens !== undefined && s.promptTokens !== undefined) {
+      r.cached += s.cachedTokens;
+      r.promptWithCache += s.promptTokens;
+    }
+  }
+  return [...by.entries()]
+    .sort((a, b) => a[0] - b[0])
+    .map(([round, r]) => ({
+      round,
+      requests: r.requests,
+      ok: r.ok,
+      ttft: block(r.ttft),
+      itl: block(r.itl),
+      promptTokensMean: r.promptN > 0 ? r.prompt / r.promptN : null,
+      cachedTokenShare: r.promptWithCache > 0 ? r.cached / r.promptWithCache : null,
+    }));
+}
+
+export function durationOf(runs: readonly RunResult[]): number {
+  return runs.reduce((a, r) => a + r.throughput.measuredDurationS, 0);
+}
+
+export function buildComparisonReport(input: BuildReportInput): ComparisonReport {
+  const notes = [...(input.notes ?? [])];
+  const targets: CompareTarget[] = input.targets.map((t) => {
+    const errors: Record<string, number> = {};
+    for (const r of t.runs) for (const [k, v] of Object.entries(r.counts.errorsByClass)) errors[k] = (errors[k] ?? 0) + (v ?? 0);
+    return {
+      name: t.name,
+      baseUrl: t.baseUrl,
+      model: t.model,
+      gpus: t.gpus,
+      runs: t.runs,
+      errors,
+      slo: input.slo ? evaluateSlo(t.samples, input.slo, durationOf(t.runs), t.gpus) : null,
+      rounds: roundStats(t.samples),
+    };
+  });
+  const samplesOf = (t: ReportTargetInput): TargetSamples => ({ name: t.name, samples: t.samples, durationS: durationOf(t.runs), gpus: t.gpus });
+  const base = input.targets.find((t) => t.name === input.baseline);
+  const comparisons = base
+    ? input.targets
+        .filter((t) => t !== base)
+        .map((t) => compareTargets(samplesOf(base), samplesOf(t), { slo: input.slo, qps: input.qps, iterations: input.iterations, confidence: input.confidence, minEffect: input.minEffect, seed: input.seed }))
+    : [];
+  const rounds = [...new Set(targets.flatMap((t) => t.rounds.map((r) => r.round)))].sort((a, b) => a - b);
+  const promptDrift = rounds.map((round) => ({
+    round,
+    promptTokensMean: Object.fromEntries(targets.map((t) => [t.name, t.rounds.find((r) => r.round === round)?.promptTokensMean ?? null])),
+  }));
+  if (input.history === 'live' && targets.length > 1) {
+    const worst = promptDrift.reduce((m, d) => {
+      const v = Object.values(d.promptTokensMean).filter((x): x is number => x !== null);
+      return v.length > 1 ? Math.max(m, (Math.max(...v) - Math.min(...v)) / Math.min(...v)) : m;
+    }, 0);
+    if (worst > 0.01) {
+      notes.push(`live history: each target's answers went into its own users' histories, so later prompts differ by up to ${(worst * 100).toFixed(1)}% in mean length between targets (prompt drift by round below); --history frozen sends byte-identical prompts`);
+    }
+  }
+  notes.push(COMPARISON_METHOD);
+  return {
+    schema: 'pd-bench/comparison',
+    schemaVersion: 1,
+    createdAt: (input.createdAt ?? new Date()).toISOString(),
+    order: input.order,
+    history: input.history,
+    repeat: input.repeat,
+    qps: input.qps,
+    baseline: input.baseline,
+    targets,
+    comparisons,
+    promptDrift,
+    slo: input.slo,
+    notes,
+  };
+}
