@@ -1,20 +1,30 @@
 // `pd-bench` with no target: starts two simulated stacks of the same GPU count in their own processes — a
 // 1P1D PD-disaggregated one and a colocated one with 2 replicas — runs the same run-pd workload (same seed,
-// same users, same schedule) against each in turn, prints both summaries side by side, writes the results
-// and stops the simulators.
+// same users, same schedule) against each in turn through `compare`: paired statistics, SLO goodput, the
+// verdict, comparison.csv and report.html. Stops the simulators on every exit path.
 import { join, resolve } from 'node:path';
-import { writeSummaryCsv } from '../report/files.js';
-import { formatSideBySide, type NamedResult } from '../report/side-by-side.js';
 import { spawnServer, type SpawnedServer } from '../sim/spawn-server.js';
-import { defaultRunId, runCommand, type RunCommandOptions, type RunCommandResult } from './run-command.js';
+import { compareCommand } from './compare-command.js';
+import { defaultRunId, type RunCommandOptions, type RunCommandResult } from './run-command.js';
 
 /** Short enough that both runs, start-up and drain finish within two minutes. */
 export const DEMO_TIME_S = 40;
+export const DEMO_COOLDOWN_S = 2;
+/** NVIDIA Dynamo's short-context goodput recipe (TTFT 2 s, ITL 25 ms): tight enough that ITL tails matter. */
+export const DEMO_SLO = 'dynamo-short';
 
 export const DEMO_STACKS = [
   { name: 'colocated', args: ['--topology', 'colocated', '--replicas', '2'] },
   { name: 'pd', args: ['--topology', 'pd', '--prefill', '1', '--decode', '1'] },
 ] as const;
+
+/** `stack:role=URL` for each engine a simulated stack reported (role-N when a role has several). */
+function engineScrapes(stack: string, engines: unknown): string[] {
+  if (!engines || typeof engines !== 'object') return [];
+  return Object.entries(engines as Record<string, unknown>).flatMap(([role, urls]) =>
+    Array.isArray(urls) ? urls.map((u, i) => `${stack}:${urls.length > 1 ? `${role}-${i}` : role}=${String(u)}`) : [],
+  );
+}
 
 export async function demoCommand(o: Omit<RunCommandOptions, 'scenario'> & { scenario?: string | undefined }): Promise<RunCommandResult> {
   const stderr = o.stderr ?? process.stderr;
@@ -32,33 +42,34 @@ export async function demoCommand(o: Omit<RunCommandOptions, 'scenario'> & { sce
         `\nthe ${scenario} workload runs against each in turn. Against your router:\n` +
         `  npx pd-bench run --base-url http://localhost:30080/v1 --scenario run-pd\n`,
     );
-    const named: NamedResult[] = [];
-    let last: RunCommandResult | undefined;
-    for (let i = 0; i < DEMO_STACKS.length; i++) {
-      const s = DEMO_STACKS[i] as (typeof DEMO_STACKS)[number];
-      const srv = started[i] as SpawnedServer;
-      if (o.signal?.aborted) break;
-      last = await runCommand({
-        ...o,
-        scenario,
-        runId,
-        outputDir: join(outputDir, s.name),
-        flags: { time: DEMO_TIME_S, ...o.flags, 'base-url': srv.url },
-        label: s.name,
-      });
-      const result = last.results[0];
-      if (result) named.push({ name: s.name, result, gpus: Number(srv.ready.gpus) || undefined });
-    }
-    if (named.length > 0) {
-      writeSummaryCsv(outputDir, named.map((n) => n.result));
-      stdout.write(`\n== side by side: ${scenario} on ${named.map((n) => n.name).join(' vs ')}\n${formatSideBySide(named)}\n`);
+    const r = await compareCommand({
+      scenario,
+      flags: { time: DEMO_TIME_S, ...o.flags },
+      compare: {
+        target: DEMO_STACKS.map((s, i) => `${s.name}=${started[i]?.url},gpus=${String(started[i]?.ready.gpus)}`),
+        baseline: 'colocated',
+        cooldown: String(DEMO_COOLDOWN_S),
+        slo: DEMO_SLO,
+        // Every engine's /metrics, so the report shows queues, KV usage and prefix-cache hits per role.
+        scrape: DEMO_STACKS.flatMap((s, i) => engineScrapes(s.name, started[i]?.ready.engines)),
+        scrapeInterval: '2',
+      },
+      dirs: [],
+      outputDir,
+      runId,
+      ...(o.env ? { env: o.env } : {}),
+      ...(o.stdout ? { stdout: o.stdout } : {}),
+      ...(o.stderr ? { stderr: o.stderr } : {}),
+      ...(o.signal ? { signal: o.signal } : {}),
+    });
+    if (r.report && r.report.targets.length > 1) {
       stdout.write(
-        'pd: the decode engine reports the KV it received from the prefill engine as cached prompt tokens, as vLLM does;\n' +
-          'pd TTFT includes the prefill leg, the KV transfer and a second hop through the router.\n',
+        '\npd: the decode engine reports the KV it received from the prefill engine as cached prompt tokens, as vLLM does;\n' +
+          'pd TTFT includes the prefill leg, the KV transfer and a second hop through the router.\n' +
+          `open ${join(r.outputDir, 'report.html')} for the CDFs, the per-round view and the server metrics.\n`,
       );
-      stderr.write(`results: ${outputDir}/{${named.map((n) => n.name).join(',')}}/ and ${outputDir}/summary.csv\n`);
     }
-    return { exitCode: last?.exitCode ?? 0, outputDir, results: named.map((n) => n.result) };
+    return { exitCode: r.exitCode, outputDir: r.outputDir, results: r.report?.targets.flatMap((t) => t.runs) ?? [] };
   } finally {
     await Promise.all(servers.map((s) => s.stop()));
   }

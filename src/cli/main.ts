@@ -78,6 +78,80 @@ export function buildProgram(): Command {
     }
   });
 
+  const collect = (v: string, prev: string[] | undefined): string[] => [...(prev ?? []), v];
+  const compare = addRunOptions(
+    program
+      .command('compare [dirs...]')
+      .description(
+        'run the identical workload (same seed, users, send times, prompts) against two or more targets and compare them\n' +
+          'with paired bootstrap intervals, SLO goodput, comparison.csv and report.html; or compare saved result directories',
+      ),
+  )
+    .option('--target <name=url[,model=m][,gpus=n][,api-key-env=VAR]>', 'a target to compare (repeat; two or more); its API key from $VAR or $OPENAI_API_KEY', collect)
+    .option('--gpus <name=n>', 'GPUs behind a target, for per-GPU throughput and goodput (repeat)', collect)
+    .option('--baseline <name>', 'the target the others are compared with (default: one named colocated or baseline, else the first)')
+    .option('--order <order>', 'sequential (default; with a cool-down), interleaved (A B, B A, ... to cancel drift) or simultaneous (all at once, each at the full rate)')
+    .option('--repeat <k>', 'runs per target (default: 2 for interleaved, else 1)')
+    .option('--cooldown <seconds>', 'pause between runs (default: 10)')
+    .option('--history <mode>', 'live (default: each target sees its own answers) or frozen (answers recorded once and replayed: byte-identical prompts)')
+    .option('--answers <file>', 'with --history frozen: replay the answers.jsonl of an earlier comparison')
+    .option('--slo <spec>', 'per-request SLO, e.g. ttft=2s,itl=50ms or a preset (chatbot, code, summarization, dynamo-short, dynamo-long); itl@p99=... checks a percentile within the request instead of its max')
+    .option('--iterations <n>', 'bootstrap resamples (default: 2000)')
+    .option('--confidence <level>', 'interval level (default: 0.95)')
+    .option('--min-effect <change>', 'smaller relative changes get no verdict even when significant (default: 1%)')
+    .option('--scrape <target:role=url>', 'scrape a Prometheus /metrics endpoint of a target during its runs (repeat)', collect)
+    .option('--scrape-interval <seconds>', 'seconds between scrapes (default: 5)')
+    .option('--force', 'compare saved runs even when their workloads differ');
+  compare.action(async (dirs: string[], _opts, cmd: Command) => {
+    const o = cmd.opts();
+    const { signal, dispose } = interruptSignal();
+    try {
+      const { compareCommand } = await import('./compare-command.js');
+      const r = await compareCommand({
+        scenario: o.scenario as string | undefined,
+        flags: explicitFlags(cmd),
+        compare: {
+          target: o.target as string[] | undefined,
+          gpus: o.gpus as string[] | undefined,
+          baseline: o.baseline as string | undefined,
+          order: o.order as string | undefined,
+          repeat: o.repeat as string | undefined,
+          cooldown: o.cooldown as string | undefined,
+          history: o.history as string | undefined,
+          answers: o.answers as string | undefined,
+          slo: o.slo as string | undefined,
+          iterations: o.iterations as string | undefined,
+          confidence: o.confidence as string | undefined,
+          minEffect: o.minEffect as string | undefined,
+          scrape: o.scrape as string[] | undefined,
+          scrapeInterval: o.scrapeInterval as string | undefined,
+          force: o.force === true,
+        },
+        dirs,
+        outputDir: o.outputDir as string | undefined,
+        runId: o.runId as string | undefined,
+        signal,
+      });
+      process.exitCode = r.exitCode;
+    } finally {
+      dispose();
+    }
+  });
+
+  program
+    .command('report <dir>')
+    .description('regenerate report.html (and comparison.csv, or summary.csv) from a saved run or comparison directory')
+    .option('--slo <spec>', 'SLO to evaluate (as for compare)')
+    .option('--baseline <name>', 'the baseline target of a comparison')
+    .option('--gpus <name=n>', 'GPUs behind a target (repeat)', collect)
+    .option('--iterations <n>', 'bootstrap resamples (default: 2000)')
+    .option('--confidence <level>', 'interval level (default: 0.95)')
+    .option('--min-effect <change>', 'smaller relative changes get no verdict (default: 1%)')
+    .action(async (dir: string, opts: { slo?: string; baseline?: string; gpus?: string[]; iterations?: string; confidence?: string; minEffect?: string }) => {
+      const { reportCommand } = await import('./report-command.js');
+      process.exitCode = await reportCommand({ dir, compare: opts });
+    });
+
   program
     .command('scenarios')
     .description('list the built-in scenarios and their fields')

@@ -169,9 +169,8 @@ class TurnExchange implements Dispatcher.DispatchHandler {
       return;
     }
     if (this.#signal) this.#unsubscribe = onAbort(this.#signal, this.#onAbort);
-    this.#timer = setTimeout(() => {
-      this.abort(new AbortReason('timeout', `no complete response within --request-timeout ${this.#client.options.requestTimeoutMs / 1000} s`));
-    }, this.#client.options.requestTimeoutMs);
+    // Armed now so a connection that never comes still times out; re-armed when the request is really sent.
+    this.#armTimeout();
     const headers = { ...baseHeaders, [this.#client.options.userIdHeader]: String(this.#req.userId) };
     this.#dispatchMs = this.#now();
     try {
@@ -179,6 +178,13 @@ class TurnExchange implements Dispatcher.DispatchHandler {
     } catch (err) {
       this.#finish('failed', 'client_error', errorText(err));
     }
+  }
+
+  #armTimeout(): void {
+    if (this.#timer) clearTimeout(this.#timer);
+    this.#timer = setTimeout(() => {
+      this.abort(new AbortReason('timeout', `no complete response within --request-timeout ${this.#client.options.requestTimeoutMs / 1000} s`));
+    }, this.#client.options.requestTimeoutMs);
   }
 
   abort(reason: AbortReason): void {
@@ -197,6 +203,7 @@ class TurnExchange implements Dispatcher.DispatchHandler {
     // connection (Pool.dispatch scans its clients: 75 us at p50 with 1,000 busy). That search is the client's
     // time, not the server's; it lands in schedule lag instead of TTFT.
     this.#sentMs = this.#now();
+    if (!this.#settled && !this.#abortReason) this.#armTimeout();
     this.#controller = controller;
     if (this.#abortReason) controller.abort(this.#abortReason);
   }

@@ -241,7 +241,7 @@ describe('pd-bench run: outputs', () => {
 
     // The key is nowhere: not in any file written, not on the console.
     const written = filesIn(out);
-    expect(written.map((f) => f.slice(out.length + 1)).sort()).toEqual(['requests.csv', 'summary.csv', 'summary.json']);
+    expect(written.map((f) => f.slice(out.length + 1)).sort()).toEqual(['requests.csv', 'requests.jsonl', 'summary.csv', 'summary.json']);
     for (const f of written) expect(readFileSync(f, 'utf8'), f).not.toContain(KEY);
     expect(r.stdout).not.toContain(KEY);
     expect(r.stderr).not.toContain(KEY);
@@ -258,7 +258,7 @@ describe('pd-bench run: outputs', () => {
     expect(reqs.length).toBeGreaterThanOrEqual(2);
     for (const q of m.server.requests) expect(q.headers.authorization).toBe(`Bearer ${KEY}`);
     const written = filesIn(out);
-    expect(written).toHaveLength(3);
+    expect(written).toHaveLength(4);
     for (const f of written) expect(readFileSync(f, 'utf8'), f).not.toContain(KEY);
     expect(r.stdout + r.stderr).not.toContain(KEY);
     const summary = JSON.parse(readFileSync(join(out, 'summary.json'), 'utf8')) as { config: { apiKey: unknown } };

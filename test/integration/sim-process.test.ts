@@ -111,7 +111,7 @@ describe('simulator processes', () => {
     let stderr = '';
     cli.stderr?.on('data', (b: Buffer) => (stderr += b.toString()));
     cli.stdout?.resume();
-    expect(await until(() => /colocated run-pd.*measure/.test(stderr), 20_000), stderr).toBe(true);
+    expect(await until(() => /colocated.*measure/.test(stderr), 20_000), stderr).toBe(true);
     const sims = childrenOf(cli.pid as number);
     expect(sims.length).toBe(2);
     cleanup.push(() => sims.forEach((p) => alive(p) && process.kill(p, 'SIGKILL')));

@@ -1,0 +1,63 @@
+// The comparison on the console: per candidate, a table of baseline vs candidate with the ratio's interval and
+// the verdict, the summary sentence, SLO attainment and errors per target. Pure: returns a string.
+import { statLabel } from '../compare/statistics.js';
+import type { ComparisonReport, Estimate, MetricComparison } from '../compare/types.js';
+import { formatSlo } from '../metrics/slo.js';
+
+function num(v: number | null, m: MetricComparison): string {
+  if (v === null || !Number.isFinite(v)) return '-';
+  if (m.metric === 'slo_attainment') return `${(v * 100).toFixed(1)}%`;
+  const a = Math.abs(v);
+  return a >= 100 ? v.toFixed(0) : a >= 10 ? v.toFixed(1) : a >= 1 ? v.toFixed(2) : v.toFixed(3);
+}
+
+function ratioText(e: Estimate): string {
+  if (e.value === null) return '-';
+  const p = (x: number | null): string => (x === null ? '?' : `${x >= 1 ? '+' : ''}${((x - 1) * 100).toFixed(1)}%`);
+  return `${p(e.value)} [${p(e.lo)}, ${p(e.hi)}]`;
+}
+
+function table(rows: string[][]): string {
+  const widths = (rows[0] ?? []).map((_, i) => Math.max(...rows.map((r) => (r[i] ?? '').length)));
+  return rows.map((r) => r.map((c, i) => (i === 0 ? c.padEnd(widths[i] ?? 0) : c.padStart(widths[i] ?? 0))).join('  ')).join('\n');
+}
+
+export function formatComparison(report: ComparisonReport): string {
+  const out: string[] = [];
+  for (const c of report.comparisons) {
+    out.push(`== ${c.candidate} vs ${c.baseline} (baseline) at ${report.qps} QPS: ${c.paired ? 'paired' : 'unpaired'} bootstrap over ${c.sessions} sessions, ${c.iterations} resamples, ${(c.confidence * 100).toFixed(0)}% intervals`);
+    const rows = [['metric', c.baseline, c.candidate, 'change [interval]', 'verdict']];
+    for (const m of c.metrics) {
+      const unit = m.metric.endsWith('_ms') ? ' (ms)' : m.metric === 'output_throughput' ? ' (tok/s)' : m.metric.startsWith('request_') ? ' (req/s)' : '';
+      rows.push([statLabel(m) + unit, num(m.baseline.value, m), num(m.candidate.value, m), ratioText(m.ratio), m.verdict]);
+    }
+    out.push(table(rows));
+    out.push(`verdict: ${c.sentence}`);
+    out.push('');
+  }
+  if (report.slo) {
+    out.push(`SLO ${formatSlo(report.slo)}:`);
+    const rows = [['target', 'attainment', 'sessions met', 'goodput (req/s)', 'goodput/GPU', 'output tok/s/GPU']];
+    for (const t of report.targets) {
+      const s = t.slo;
+      if (!s) continue;
+      const p = (x: number | null): string => (x === null ? '-' : `${(x * 100).toFixed(1)}%`);
+      const f = (x: number | null): string => (x === null ? '-' : x.toFixed(3));
+      rows.push([t.name, p(s.attainment), `${s.sessionsMet}/${s.sessions} (${p(s.sessionAttainment)})`, f(s.requestGoodput), f(s.requestGoodputPerGpu), f(s.outputThroughputPerGpu)]);
+    }
+    out.push(table(rows));
+    out.push('');
+  }
+  for (const t of report.targets) {
+    const launched = t.runs.reduce((a, r) => a + r.counts.launched, 0);
+    const failed = t.runs.reduce((a, r) => a + r.counts.failed, 0);
+    const cancelled = t.runs.reduce((a, r) => a + r.counts.cancelled, 0);
+    const errs = Object.entries(t.errors).map(([k, v]) => `${k} ${v}`).join(', ');
+    const unhealthy = t.runs.filter((r) => !r.client.healthy).length;
+    out.push(
+      `${t.name}: ${launched} requests, ${failed} failed, ${cancelled} cancelled${errs ? ` (${errs})` : ''}` +
+        `${unhealthy > 0 ? `; client unhealthy in ${unhealthy} of ${t.runs.length} run(s): its latencies are inflated` : ''}`,
+    );
+  }
+  return out.join('\n');
+}

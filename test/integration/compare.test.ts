@@ -1,0 +1,212 @@
+// compare over real sockets against two mocks: the identical workload reaches both (same users, rounds and
+// intended times; byte-identical prompts with frozen history, drifting ones with live history when a target
+// fails turns), the orders run what they promise, the statistics find a known TTFT difference, and the CLI path
+// writes comparison.json/.csv and report.html that offline compare and `report` reproduce from the saved runs.
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { PassThrough } from 'node:stream';
+import { join } from 'node:path';
+import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { buildComparisonReport } from '../../src/compare/build-report.js';
+import { runComparison, runOrder, type ComparisonPlan } from '../../src/compare/run-comparison.js';
+import type { ComparisonReport } from '../../src/compare/types.js';
+import { compareCommand, type CompareFlags } from '../../src/cli/compare-command.js';
+import { reportCommand } from '../../src/cli/report-command.js';
+import { resolveConfig } from '../../src/config/resolve.js';
+import type { RunConfig } from '../../src/config/options.js';
+import { ConfigError } from '../../src/errors.js';
+import { TextFactory } from '../../src/workload/text.js';
+import { startMock, type MockKnobs, type MockPerRequest, type StartedMock } from '../helpers/mock-openai.js';
+
+const mocks: StartedMock[] = [];
+afterEach(async () => {
+  await Promise.all(mocks.splice(0).map((m) => m.close()));
+});
+const tmp = mkdtempSync(join(tmpdir(), 'pd-bench-compare-'));
+afterAll(() => rmSync(tmp, { recursive: true, force: true }));
+
+async function mock(knobs: Partial<MockKnobs>, perRequest?: MockPerRequest): Promise<StartedMock> {
+  const m = await startMock({ itlMs: 1, ...knobs }, perRequest);
+  mocks.push(m);
+  return m;
+}
+
+const text = new TextFactory(0);
+const WORKLOAD: Partial<RunConfig> = { numUsers: 6, numRounds: 3, qps: [12], sharedSystemPrompt: 50, userHistoryPrompt: 50, answerLen: 4, time: 1.5, drainTimeout: 10, requestTimeout: 10 };
+
+function plan(targets: StartedMock[], over: Partial<ComparisonPlan> = {}): ComparisonPlan {
+  const { config } = resolveConfig({ flags: {} });
+  return {
+    targets: targets.map((m, i) => ({ name: ['a', 'b', 'c'][i] as string, baseUrl: m.url, model: 'mock-model', gpus: 1, apiKey: undefined, apiKeyEnv: undefined })),
+    config: { ...config, ...WORKLOAD },
+    qps: 12,
+    order: 'sequential',
+    repeat: 1,
+    cooldownS: 0,
+    history: 'live',
+    runId: 'test',
+    text,
+    ...over,
+  };
+}
+
+interface Turn {
+  user: string;
+  round: number;
+  body: string;
+}
+/** What a mock received: (user, round) -> the raw messages, from the session header and the question number. */
+function turns(m: StartedMock): Turn[] {
+  return m.server.requests
+    .filter((q) => q.path === '/v1/chat/completions')
+    .map((q) => {
+      const body = q.body as { messages: { role: string; content: string }[] };
+      const last = body.messages[body.messages.length - 1]?.content ?? '';
+      const round = Number(/Here's question #(\d+):/.exec(last)?.[1] ?? 0);
+      return { user: String(q.headers['x-user-id']), round, body: JSON.stringify(body.messages) };
+    });
+}
+const keyed = (ts: Turn[]): Map<string, string> => new Map(ts.map((t) => [`${t.user}:${t.round}`, t.body]));
+
+describe('runComparison: the identical workload', () => {
+  it('live, sequential: both targets get the same users, rounds and intended times; the slower TTFT is found', async () => {
+    const a = await mock({ ttftMs: 5 });
+    const b = await mock({ ttftMs: 40 });
+    const runs = await runComparison(plan([a, b]));
+    const [ta, tb] = runs.targets;
+    expect(ta?.runs).toHaveLength(1);
+    const ka = keyed(turns(a));
+    const kb = keyed(turns(b));
+    expect(ka.size).toBeGreaterThan(8);
+    expect([...kb.keys()].sort()).toEqual([...ka.keys()].sort());
+    // Same answers from both mocks, so live history also gives identical prompts here.
+    for (const [k, body] of ka) expect(kb.get(k), k).toBe(body);
+    const intended = (t: typeof ta): string[] => (t?.samples ?? []).map((s) => `${s.userId}:${s.round}`).sort();
+    expect(intended(tb)).toEqual(intended(ta));
+    const report = buildComparisonReport({ order: 'sequential', history: 'live', repeat: 1, qps: 12, baseline: 'a', targets: runs.targets.map((t) => ({ name: t.name, baseUrl: '', model: 'm', gpus: 1, runs: t.runs.map((r) => r.result), samples: t.samples })), slo: null, iterations: 500 });
+    const ttft = report.comparisons[0]?.metrics.find((m) => m.metric === 'ttft_ms' && m.stat === 'p50');
+    expect(ttft?.verdict).toBe('worse');
+    expect(ttft?.ratio.value as number).toBeGreaterThan(3);
+    expect(report.comparisons[0]?.paired).toBe(true);
+    expect(report.comparisons[0]?.sentence).toMatch(/^b raised p50 TTFT by/);
+    expect(report.targets[0]?.rounds.map((r) => r.round)).toEqual([1, 2, 3]);
+  });
+
+  it('frozen history: a target whose turns fail still receives byte-identical prompts; live history drifts', async () => {
+    // b fails every round-1 turn of odd users: live, their round-2 prompt lacks round 1; frozen, it carries a's answer.
+    const failOdd: MockPerRequest = (q) => {
+      const body = q.body as { messages: { content: string }[] };
+      const last = body.messages[body.messages.length - 1]?.content ?? '';
+      return /question #1:/.test(last) && Number(q.headers['x-user-id']) % 2 === 1 ? { failStatus: 500 } : undefined;
+    };
+    for (const history of ['frozen', 'live'] as const) {
+      const a = await mock({ ttftMs: 2 });
+      const b = await mock({ ttftMs: 2 }, failOdd);
+      const runs = await runComparison(plan([a, b], { history }));
+      const ka = keyed(turns(a));
+      const kb = keyed(turns(b));
+      const differing = [...ka].filter(([k, body]) => kb.has(k) && kb.get(k) !== body).map(([k]) => k);
+      expect(runs.targets[1]?.runs[0]?.result.counts.failed).toBeGreaterThan(0);
+      if (history === 'frozen') {
+        expect(differing).toEqual([]);
+        expect(runs.answers?.size).toBeGreaterThan(8);
+      } else {
+        expect(differing.length).toBeGreaterThan(0);
+        expect(differing.every((k) => Number(k.split(':')[0]) % 2 === 1)).toBe(true);
+        expect(runs.answers).toBeUndefined();
+      }
+      await Promise.all(mocks.splice(0).map((m) => m.close()));
+    }
+  });
+
+  it('interleaved runs A B, B A; simultaneous runs all targets at once with a recording pass first for frozen history', async () => {
+    expect(runOrder(['a', 'b'], 'interleaved', 2).map((w) => w.map((x) => `${x.target}${x.rep}`).join('+'))).toEqual(['a0', 'b0', 'b1', 'a1']);
+    expect(runOrder(['a', 'b'], 'sequential', 2).map((w) => w.map((x) => `${x.target}${x.rep}`).join('+'))).toEqual(['a0', 'a1', 'b0', 'b1']);
+    expect(runOrder(['a', 'b'], 'simultaneous', 1).map((w) => w.map((x) => `${x.target}${x.rep}`).join('+'))).toEqual(['a0+b0']);
+
+    const a = await mock({ ttftMs: 2 });
+    const b = await mock({ ttftMs: 2 });
+    const runs = await runComparison(plan([a, b], { order: 'simultaneous', history: 'frozen' }));
+    expect(runs.recording).toBeDefined();
+    const [ra, rb] = runs.targets.map((t) => t.runs[0]?.result);
+    // Both measured runs overlap in time.
+    expect(Date.parse(rb?.startedAt as string)).toBeLessThan(Date.parse(ra?.endedAt as string));
+    expect(Date.parse(ra?.startedAt as string)).toBeLessThan(Date.parse(rb?.endedAt as string));
+    // a served the recording pass and the measured run: its measured turns repeat the recording's prompts.
+    const ka = turns(a);
+    const kb = keyed(turns(b));
+    const measuredA = keyed(ka.slice(ka.length - kb.size));
+    for (const [k, body] of kb) expect(measuredA.get(k), k).toBe(body);
+  });
+});
+
+describe('compare command: files, offline, report', () => {
+  const flags = { 'num-users': 6, 'num-rounds': 3, qps: '12', 'shared-system-prompt': 50, 'user-history-prompt': 50, 'answer-len': 4, time: 1.5, 'drain-timeout': 10 };
+  const sink = (): NodeJS.WriteStream => Object.assign(new PassThrough().resume(), { isTTY: false }) as unknown as NodeJS.WriteStream;
+
+  it('writes per-target runs, comparison.json/.csv and report.html; offline compare and report reproduce the verdicts', async () => {
+    const a = await mock({ ttftMs: 5 });
+    const b = await mock({ ttftMs: 40 });
+    const out = join(tmp, 'live');
+    const compare: CompareFlags = { target: [`colocated=${a.url},gpus=2`, `pd=${b.url},gpus=2`], cooldown: '0', slo: 'ttft=20ms', iterations: '500' };
+    const r = await compareCommand({ flags, compare, dirs: [], outputDir: out, stdout: sink(), stderr: sink() });
+    expect(r.exitCode).toBe(0);
+    for (const f of ['comparison.json', 'comparison.csv', 'report.html', 'colocated/requests.csv', 'colocated/requests.jsonl', 'pd/summary.json']) expect(existsSync(join(out, f)), f).toBe(true);
+    const live = r.report as ComparisonReport;
+    expect(live.baseline).toBe('colocated');
+    const verdict = (rep: ComparisonReport): string | undefined => rep.comparisons[0]?.metrics.find((m) => m.metric === 'ttft_ms' && m.stat === 'p50')?.verdict;
+    expect(verdict(live)).toBe('worse');
+    expect(live.targets.find((t) => t.name === 'pd')?.slo?.attainment).toBe(0);
+    expect(live.targets.find((t) => t.name === 'colocated')?.slo?.attainment as number).toBeGreaterThan(0.9);
+    const csv = readFileSync(join(out, 'comparison.csv'), 'utf8').trim().split('\n');
+    expect(csv[0]).toMatch(/^target,role,baseline,metric,stat,unit,estimate,estimate_lo,estimate_hi/);
+    // One row per target x metric: 12 latency rows, 2 throughput, goodput and attainment.
+    expect(csv.length - 1).toBe(2 * 16);
+    expect(csv.filter((l) => l.startsWith('pd,candidate,colocated,ttft_ms,p50,ms,')).length).toBe(1);
+
+    // Offline: the two saved run directories give the same verdicts (records re-derived from requests.jsonl).
+    const off = await compareCommand({ flags: {}, compare: { slo: 'ttft=20ms', iterations: '500' }, dirs: [join(out, 'colocated'), join(out, 'pd')], outputDir: join(tmp, 'offline'), stdout: sink(), stderr: sink() });
+    const offline = off.report as ComparisonReport;
+    expect(offline.order).toBe('offline');
+    expect(offline.comparisons[0]?.metrics.map((m) => m.verdict)).toEqual(live.comparisons[0]?.metrics.map((m) => m.verdict));
+    const p50 = (rep: ComparisonReport): number => rep.comparisons[0]?.metrics.find((m) => m.metric === 'ttft_ms' && m.stat === 'p50')?.candidate.value as number;
+    expect(Math.abs(p50(offline) - p50(live))).toBeLessThan(0.002);
+
+    // report: regenerates from the saved comparison, with a new SLO applied.
+    rmSync(join(out, 'report.html'));
+    expect(await reportCommand({ dir: out, compare: { slo: 'ttft=100ms' }, stdout: sink(), stderr: sink() })).toBe(0);
+    expect(readFileSync(join(out, 'report.html'), 'utf8')).toMatch(/<html/i);
+    const again = JSON.parse(readFileSync(join(out, 'comparison.json'), 'utf8')) as ComparisonReport;
+    expect(again.slo?.ttftMs).toBe(100);
+    expect(again.targets.find((t) => t.name === 'pd')?.slo?.attainment as number).toBeGreaterThan(0.9);
+    // A single run directory gets its own report.
+    expect(await reportCommand({ dir: join(out, 'pd'), compare: {}, stdout: sink(), stderr: sink() })).toBe(0);
+    expect(existsSync(join(out, 'pd', 'report.html'))).toBe(true);
+
+    // Different workloads are refused with the reason, unless --force.
+    const c = await mock({ ttftMs: 5 });
+    const other = join(tmp, 'other');
+    await compareCommand({ flags: { ...flags, seed: 7 }, compare: { target: [`x=${c.url}`, `y=${a.url}`], cooldown: '0', iterations: '500' }, dirs: [], outputDir: other, stdout: sink(), stderr: sink() });
+    const refuse = compareCommand({ flags: {}, compare: {}, dirs: [join(out, 'colocated'), join(other, 'x')], outputDir: join(tmp, 'refused'), stdout: sink(), stderr: sink() });
+    await expect(refuse).rejects.toThrow(ConfigError);
+    await expect(refuse).rejects.toThrow(/differ in seed \(0 vs 7\).*--force/);
+    const forced = await compareCommand({ flags: {}, compare: { force: true, iterations: '500' }, dirs: [join(out, 'colocated'), join(other, 'x')], outputDir: join(tmp, 'forced'), stdout: sink(), stderr: sink() });
+    expect(forced.report?.notes.join('\n')).toMatch(/--force: the workloads differ in seed/);
+  });
+
+  it('rejects bad input with one line per problem before any traffic', async () => {
+    const run = (compare: CompareFlags, extra: Record<string, unknown> = {}): Promise<unknown> =>
+      compareCommand({ flags: { ...flags, ...extra }, compare, dirs: [], outputDir: join(tmp, 'bad'), stdout: sink(), stderr: sink() });
+    await expect(run({ target: ['a=http://127.0.0.1:1/v1'] })).rejects.toThrow(/two or more targets/);
+    await expect(run({ target: ['a=http://127.0.0.1:1/v1', 'a=http://127.0.0.1:2/v1'] })).rejects.toThrow(/distinct target names/);
+    await expect(run({ target: ['a=ftp://x', 'b=http://127.0.0.1:2/v1'] })).rejects.toThrow(/--target a/);
+    await expect(run({ target: ['a=http://u:secret@127.0.0.1:1/v1', 'b=http://127.0.0.1:2/v1'] })).rejects.toThrow(/\*\*\*/);
+    await expect(run({ target: ['a=http://u:secret@127.0.0.1:1/v1', 'b=http://127.0.0.1:2/v1'] })).rejects.not.toThrow(/secret/);
+    await expect(run({ target: ['a=http://127.0.0.1:1/v1', 'b=http://127.0.0.1:2/v1'], order: 'random' })).rejects.toThrow(/--order.*sequential, interleaved, simultaneous/);
+    await expect(run({ target: ['a=http://127.0.0.1:1/v1', 'b=http://127.0.0.1:2/v1'], slo: 'ttft=fast' })).rejects.toThrow(/--slo/);
+    await expect(run({ target: ['a=http://127.0.0.1:1/v1', 'b=http://127.0.0.1:2/v1'], gpus: ['c=2'] })).rejects.toThrow(/--gpus/);
+    await expect(run({ target: ['a=http://127.0.0.1:1/v1', 'b=http://127.0.0.1:2/v1'] }, { qps: '1,2' })).rejects.toThrow(/one rate for compare/);
+    await expect(run({ target: ['a=http://127.0.0.1:1/v1', 'b=http://127.0.0.1:2/v1'], scrape: ['c:prefill=http://127.0.0.1:3'] })).rejects.toThrow(/TARGET:ROLE=URL/);
+    await expect(run({ target: ['a=http://127.0.0.1:1/v1,api-key-env=PD_BENCH_NO_SUCH_VAR', 'b=http://127.0.0.1:2/v1'] })).rejects.toThrow(/is not set/);
+  });
+});
