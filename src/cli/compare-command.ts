@@ -181,7 +181,10 @@ async function liveCompare(o: CompareCommandOptions): Promise<CompareCommandResu
       text: new TextFactory(config.seed),
     },
     {
-      runner: runnerFor(config),
+      runner: runnerFor(config, (err) => {
+        writeError = true;
+        stderr.write(`error: ${err.message}; that run's result covers the workers that finished\n`);
+      }),
       runHooks: (slot) => {
         const w = new RequestsCsvWriter(runDir(slot.target.name, slot.rep, slot.kind));
         writers.set(key(slot), w);

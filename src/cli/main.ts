@@ -49,7 +49,7 @@ export function buildProgram(): Command {
     const o = cmd.opts();
     const { signal, dispose } = interruptSignal();
     try {
-      const common = { scenario: o.scenario as string | undefined, flags, outputDir: o.outputDir as string | undefined, runId: o.runId as string | undefined, signal };
+      const common = { scenario: o.scenario as string | undefined, flags, outputDir: o.outputDir as string | undefined, runId: o.runId as string | undefined, scrape: o.scrape as string[] | undefined, scrapeInterval: o.scrapeInterval as string | undefined, signal };
       if (flags['base-url'] !== undefined) {
         const { runCommand } = await import('./run-command.js');
         process.exitCode = (await runCommand(common)).exitCode;
@@ -71,7 +71,15 @@ export function buildProgram(): Command {
     const { signal, dispose } = interruptSignal();
     try {
       const { runCommand } = await import('./run-command.js');
-      const r = await runCommand({ scenario: o.scenario as string | undefined, flags: explicitFlags(cmd), outputDir: o.outputDir as string | undefined, runId: o.runId as string | undefined, signal });
+      const r = await runCommand({
+        scenario: o.scenario as string | undefined,
+        flags: explicitFlags(cmd),
+        outputDir: o.outputDir as string | undefined,
+        runId: o.runId as string | undefined,
+        scrape: o.scrape as string[] | undefined,
+        scrapeInterval: o.scrapeInterval as string | undefined,
+        signal,
+      });
       process.exitCode = r.exitCode;
     } finally {
       dispose();
@@ -99,8 +107,6 @@ export function buildProgram(): Command {
     .option('--iterations <n>', 'bootstrap resamples (default: 2000)')
     .option('--confidence <level>', 'interval level (default: 0.95)')
     .option('--min-effect <change>', 'smaller relative changes get no verdict even when significant (default: 1%)')
-    .option('--scrape <target:role=url>', 'scrape a Prometheus /metrics endpoint of a target during its runs (repeat)', collect)
-    .option('--scrape-interval <seconds>', 'seconds between scrapes (default: 5)')
     .option('--force', 'compare saved runs even when their workloads differ');
   compare.action(async (dirs: string[], _opts, cmd: Command) => {
     const o = cmd.opts();

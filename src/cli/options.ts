@@ -21,6 +21,8 @@ export function addRunOptions(cmd: Command): Command {
       cmd.addOption(new Option(`--${o.name} <${o.arg ?? 'value'}>`, o.description + unit + defaultText(o.default, o.unit)));
     }
   }
+  cmd.option('--scrape <role=url>', 'scrape a Prometheus /metrics endpoint (prefill, decode, router, ...) during each run (repeat); compare: target:role=url', (v: string, prev: string[] | undefined) => [...(prev ?? []), v]);
+  cmd.option('--scrape-interval <seconds>', 'seconds between scrapes (default: 5)');
   cmd.option('-o, --output-dir <dir>', 'where results go (default: results/<run-id>)');
   cmd.option('--run-id <id>', 'name of this run (default: <UTC timestamp>-<scenario>)');
   return cmd;

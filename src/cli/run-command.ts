@@ -1,16 +1,21 @@
 // `pd-bench run`: resolve config, preflight the target, run each QPS point, stream requests.csv, write
 // summary.json / summary.csv, print summaries. A plain async function so tests can call it directly.
+// --workers N runs each point over N worker threads (driver/worker-pool.ts); the files are the same.
+import { availableParallelism } from 'node:os';
 import { join, resolve } from 'node:path';
 import { preflight } from '../client/preflight.js';
 import type { RunConfig } from '../config/options.js';
 import { resolveConfig } from '../config/resolve.js';
 import { loadScenario } from '../config/scenario.js';
+import { WorkerCrashError, runWithWorkers } from '../driver/worker-pool.js';
+import { scraperFor } from './scrape-flags.js';
 import { ConfigError, ExitCode } from '../errors.js';
 import { formatSummary, formatWindow } from '../report/console.js';
 import { prepareOutputDir, RequestsCsvWriter, writeRunSummary, writeSummaryCsv } from '../report/files.js';
 import { createProgress } from '../report/progress.js';
-import type { RunResult } from '../result/schema.js';
-import { runBenchmark } from '../run.js';
+import type { RequestRecord } from '../result/record.js';
+import type { RunResult, WindowSummary } from '../result/schema.js';
+import { runBenchmark, type RunProgress } from '../run.js';
 import { TextFactory } from '../workload/text.js';
 
 export interface RunCommandOptions {
@@ -23,6 +28,9 @@ export interface RunCommandOptions {
   stdout?: NodeJS.WritableStream;
   stderr?: NodeJS.WriteStream;
   signal?: AbortSignal;
+  /** --scrape role=URL values and --scrape-interval (seconds), raw. */
+  scrape?: string[] | undefined;
+  scrapeInterval?: string | undefined;
   /** Label printed before progress lines (e.g. the target name in a demo). */
   label?: string;
 }
@@ -49,6 +57,7 @@ export async function runCommand(o: RunCommandOptions): Promise<RunCommandResult
     ]);
   }
   const baseUrl = config.baseUrl;
+  const scrapes = scraperFor(o.scrape ?? [], o.scrapeInterval);
   const runId = o.runId ?? defaultRunId(scenarioName);
   const outputDir = resolve(o.outputDir ?? join('results', runId));
   // Before any traffic: nothing measured may be lost to an unwritable directory found at the end.
@@ -62,10 +71,12 @@ export async function runCommand(o: RunCommandOptions): Promise<RunCommandResult
     throw new ConfigError([{ field: '--model', value: null, allowed: 'required with --no-preflight (without preflight pd-bench cannot ask GET /models)' }]);
   }
   const full: RunConfig & { baseUrl: string; model: string } = { ...config, baseUrl, model: model as string };
-  const text = new TextFactory(full.seed);
+  // Worker threads build their own (a TextFactory cannot cross threads); only one thread needs this one.
+  const text = full.workers > 1 ? undefined : new TextFactory(full.seed);
   const results: RunResult[] = [];
   const points = full.qps;
   let anyWriteError = false;
+  let workerFailure = false;
 
   for (let i = 0; i < points.length; i++) {
     const qps = points[i] as number;
@@ -84,21 +95,27 @@ export async function runCommand(o: RunCommandOptions): Promise<RunCommandResult
     const progress = createProgress(label, stderr);
     let result: RunResult;
     let writeError: Error | undefined;
+    let crash: WorkerCrashError | undefined;
+    const scraper = scrapes.forTarget('');
+    const runOptions = {
+      config: full,
+      qps,
+      runId,
+      scenario: scenarioName,
+      ...(text ? { text } : {}),
+      onStart: ({ wallStartMs }: { wallStartMs: number }) => writer.setOrigin(wallStartMs),
+      onRecord: (r: RequestRecord) => writer.write(r),
+      onWindow: (w: WindowSummary) => progress.log(formatWindow(w, label)),
+      onProgress: (p: RunProgress) => progress.update(p),
+      ...(scraper ? { scraper } : {}),
+    };
     try {
-      result = await runBenchmark(
-        {
-          config: full,
-          qps,
-          runId,
-          scenario: scenarioName,
-          text,
-          onStart: ({ wallStartMs }) => writer.setOrigin(wallStartMs),
-          onRecord: (r) => writer.write(r),
-          onWindow: (w) => progress.log(formatWindow(w, label)),
-          onProgress: (p) => progress.update(p),
-        },
-        o.signal,
-      );
+      result = full.workers > 1 ? await runWithWorkers({ ...runOptions, workers: full.workers }, o.signal) : await runBenchmark(runOptions, o.signal);
+    } catch (err) {
+      // A failed worker: the others' merged result is still written (with the failure in its notes), then exit 1.
+      if (!(err instanceof WorkerCrashError) || !err.result) throw err;
+      crash = err;
+      result = err.result;
     } finally {
       progress.stop();
       writeError = await writer.close();
@@ -118,14 +135,34 @@ export async function runCommand(o: RunCommandOptions): Promise<RunCommandResult
       stderr.write(`error: writing ${dir}/summary.json failed: ${(err as Error).message}; the summary above is all that was kept\n`);
     }
     anyWriteError ||= writeError !== undefined;
+    if (crash) {
+      workerFailure = true;
+      stderr.write(`error: ${crash.message}; the summary above covers the workers that finished\n`);
+      break;
+    }
+    if (full.workers === 1 && !result.client.healthy) stderr.write(workersHint(result) + '\n');
     if (result.interrupted) break;
   }
   if (points.length > 1 && results.length > 0) writeSummaryCsv(outputDir, results);
   const interrupted = o.signal?.aborted ?? false;
-  return { exitCode: exitCodeFor({ interrupted, writeError: anyWriteError, strict: full.strict, results }), outputDir, results };
+  return { exitCode: exitCodeFor({ interrupted, writeError: anyWriteError || workerFailure, strict: full.strict, results }), outputDir, results };
 }
 
-/** The exit code of a finished run: interrupt beats write failure beats an unhealthy client under --strict. */
+/** The one-line suggestion after a single-threaded run whose client could not keep up. */
+export function workersHint(result: RunResult, cores = availableParallelism()): string {
+  // Each reason reads "<measure> > <threshold>: <explanation>"; the measures fit on the line.
+  const measures = result.client.reasons.map((r) => r.split(':')[0]).join(', ');
+  const why = `the client could not keep up (${measures}; CPU ${result.client.cpuShare.toFixed(2)} of a core), so its latencies are inflated`;
+  if (cores < 2) return `hint: ${why}; this machine has 1 core: run fewer users per client, or several clients with distinct --init-user-id ranges`;
+  // One thread per core, up to 8: past that the target usually shares the machine and the gain is small.
+  const n = Math.min(cores, 8);
+  return `hint: ${why}; try --workers ${n} to spread the users over ${n} threads (same schedule, histograms merged exactly)`;
+}
+
+/**
+ * The exit code of a finished run: interrupt beats write failure (or a failed worker) beats an unhealthy client
+ * under --strict.
+ */
 export function exitCodeFor(o: { interrupted: boolean; writeError: boolean; strict: boolean; results: readonly RunResult[] }): number {
   if (o.interrupted) return ExitCode.interrupted;
   if (o.writeError) return ExitCode.failure;

@@ -39,9 +39,9 @@ export interface RecorderSnapshot {
     chunks: number;
     chunkTokens: number;
     /** Distribution of tokens per content chunk (1 per chunk when the server gives no per-chunk usage). */
-    perChunk: StatSummary;
+    perChunk: StatSummary & { histogram: string };
   };
-  promptEstimateErrorPct: StatSummary;
+  promptEstimateErrorPct: StatSummary & { histogram: string };
   firstSentMs: number | undefined;
   lastOkEndMs: number | undefined;
   metrics: Record<MetricName, MetricBlock>;
@@ -197,10 +197,7 @@ export class RunRecorder {
 
   snapshot(): RecorderSnapshot {
     const metrics = {} as Record<MetricName, MetricBlock>;
-    for (const name of METRIC_NAMES) {
-      const st = this.stats[name];
-      metrics[name] = { unit: 'ms', ...st.summary(), sum: st.sum, sumSq: st.sumSq, histogram: st.encode() };
-    }
+    for (const name of METRIC_NAMES) metrics[name] = metricBlock(this.stats[name]);
     return {
       counts: { ...this.counts },
       late: this.late,
@@ -217,7 +214,7 @@ export class RunRecorder {
         perChunkUsage: this.perChunkUsage,
         chunks: this.chunks,
         chunkTokens: this.chunkTokens,
-        perChunk: this.#tokensPerChunk.summary(),
+        perChunk: { ...this.#tokensPerChunk.summary(), histogram: this.#tokensPerChunk.encode() },
       },
       promptEstimateErrorPct: signedSummary(this.#estimateError, this.#estimateErrorNeg),
       firstSentMs: this.firstSentMs,
@@ -229,8 +226,8 @@ export class RunRecorder {
           round,
           requests: x.requests,
           ok: x.ok,
-          ttft: x.ttft.summary(),
-          itl: x.itl.summary(),
+          ttft: metricBlock(x.ttft),
+          itl: metricBlock(x.itl),
           promptTokensMean: x.promptN > 0 ? x.promptSum / x.promptN : null,
           cachedTokenShare: x.promptWithCache > 0 ? x.cached / x.promptWithCache : null,
         })),
@@ -238,14 +235,22 @@ export class RunRecorder {
   }
 }
 
-/** Mean/min/max of a signed quantity kept as two non-negative stats; percentiles of its magnitude. */
-function signedSummary(pos: LatencyStat, neg: LatencyStat): StatSummary {
+/** A stat with what merging it exactly needs (workers, saved runs). */
+function metricBlock(st: LatencyStat): MetricBlock {
+  return { unit: 'ms', ...st.summary(), sum: st.sum, sumSq: st.sumSq, histogram: st.encode() };
+}
+
+/**
+ * Mean/min/max of a signed quantity kept as two non-negative stats; percentiles of its magnitude, whose histogram
+ * comes along so that results merge exactly.
+ */
+function signedSummary(pos: LatencyStat, neg: LatencyStat): StatSummary & { histogram: string } {
   const count = pos.count + neg.count;
-  if (count === 0) return new LatencyStat().summary();
+  const abs = new LatencyStat();
+  if (count === 0) return { ...abs.summary(), histogram: abs.encode() };
   const sum = pos.sum - neg.sum;
   const mean = sum / count;
   const sumSq = pos.sumSq + neg.sumSq;
-  const abs = new LatencyStat();
   abs.merge(pos);
   abs.merge(neg);
   const a = abs.summary();
@@ -261,5 +266,6 @@ function signedSummary(pos: LatencyStat, neg: LatencyStat): StatSummary {
     p95: a.p95,
     p99: a.p99,
     p999: a.p999,
+    histogram: abs.encode(),
   };
 }

@@ -65,8 +65,9 @@ export interface RoundStat {
   /** Measured requests launched in this round (any outcome) and those that succeeded. */
   requests: number;
   ok: number;
-  ttft: StatSummary;
-  itl: StatSummary;
+  /** With sum, sumSq and histogram (MetricBlock) so that per-round views of several workers or runs merge exactly. */
+  ttft: MetricBlock;
+  itl: MetricBlock;
   promptTokensMean: number | null;
   /** Cached prompt tokens / prompt tokens over the round's ok requests that reported cached tokens. */
   cachedTokenShare: number | null;
@@ -125,12 +126,18 @@ export interface RunResult {
     /** 'mixed' when some requests had usage and some did not. */
     source: TokenSource | 'mixed' | 'none';
     perChunkUsage: boolean;
-    /** Distribution of (estimate - usage) / usage * 100 over requests with usage: the prompt sizing error. */
-    promptEstimateErrorPct: StatSummary;
+    /**
+     * Distribution of (estimate - usage) / usage * 100 over requests with usage: the prompt sizing error. Its
+     * percentiles are of |error|. `histogram`: LatencyStat's encoding of |error| (so results merge exactly).
+     */
+    promptEstimateErrorPct: StatSummary & { histogram?: string };
     /** Tokens per content chunk (mean), from per-chunk usage or 1 when unknown. */
     tokensPerChunkMean: number | null;
-    /** Their distribution: a server that batches tokens into chunks shows here (ITL spreads each gap over them). */
-    tokensPerChunk: StatSummary;
+    /**
+     * Their distribution: a server that batches tokens into chunks shows here (ITL spreads each gap over them).
+     * `histogram`: LatencyStat's encoding of the values (so results merge exactly).
+     */
+    tokensPerChunk: StatSummary & { histogram?: string };
   };
   throughput: {
     measuredDurationS: number;

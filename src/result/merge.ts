@@ -1,0 +1,609 @@
+// Merges RunResults into one: the shares of one run that --workers spread over worker threads, or the results of
+// separate client processes that ran together against one target with distinct --init-user-id ranges. Latency
+// metrics merge exactly (their HDR histograms are added, sums and sums of squares summed), counts and tokens are
+// summed and every rate is recomputed from the merged counts. What cannot be exact (per-window percentiles, which
+// carry no histogram) is labelled approximate in the merged result's notes. Pure: no IO, no clock.
+import type { ClientHealth } from '../metrics/client-health.js';
+import { LatencyStat, type StatSummary } from '../metrics/histogram.js';
+import { ConfigError, type ConfigIssue } from '../errors.js';
+import type { ScrapeResult } from '../scrape/types.js';
+import { METRIC_NAMES, type MetricBlock, type MetricName, type RoundStat, type RunResult, type WindowSummary } from './schema.js';
+import type { ErrorClass } from './record.js';
+
+/**
+ * `partitions`: shares of one seeded schedule (the --workers threads: same config, each ran the users k with
+ * k mod N = i), so the schedule's rates are the run's. `clients`: complete runs of separate client processes
+ * with distinct --init-user-id ranges, started together against one target; their configured QPS and expected
+ * rates add up.
+ */
+export type MergeKind = 'partitions' | 'clients';
+
+export interface MergeOptions {
+  /** Default: `partitions` when every part has the same --init-user-id, `clients` when they all differ. */
+  kind?: MergeKind;
+  /** Names of the parts in reasons and notes (default `worker i` for partitions, `client i` for clients). */
+  partNames?: readonly string[];
+  /**
+   * The parts ran as threads of one process: the peak RSS is the process's (the largest part's), and each part's
+   * CPU figure is already process-wide (the largest one is kept) unless `processCpu` gives the measured one.
+   */
+  sameProcess?: boolean;
+  /** The process's CPU time over the measured phase, measured by the coordinating thread (wins over the parts'). */
+  processCpu?: { cpuSeconds: number; wallS: number };
+  runId?: string;
+  label?: string;
+  /** The coordinator's wall-clock origin (default: the earliest part's). */
+  wallStartMs?: number;
+  /** Server metrics scraped over the whole run (default: the first part's that has any). */
+  server?: ScrapeResult | null;
+  /** Force `interrupted` (default: any part interrupted). */
+  interrupted?: boolean;
+  /** Notes to add (a crashed worker, ...). */
+  notes?: readonly string[];
+}
+
+/** A summary that may carry what an exact merge needs; `histogram` is LatencyStat's encoding ('' or absent: none). */
+type Mergeable = StatSummary & { sum?: number; sumSq?: number; histogram?: string };
+
+interface MergedStat {
+  summary: StatSummary;
+  sum: number;
+  sumSq: number;
+  /** '' when some part had no histogram (the percentiles are then approximate). */
+  histogram: string;
+  exact: boolean;
+  stat: LatencyStat | null;
+}
+
+const momentsOf = (s: Mergeable): { sum: number; sumSq: number } => {
+  if (s.count === 0 || s.mean === null) return { sum: 0, sumSq: 0 };
+  const sum = s.sum ?? s.mean * s.count;
+  const sd = s.stddev ?? 0;
+  return { sum, sumSq: s.sumSq ?? s.count * (sd * sd + s.mean * s.mean) };
+};
+
+function minOf(values: (number | null)[]): number | null {
+  let m: number | null = null;
+  for (const v of values) if (v !== null && (m === null || v < m)) m = v;
+  return m;
+}
+
+function maxOf(values: (number | null)[]): number | null {
+  let m: number | null = null;
+  for (const v of values) if (v !== null && (m === null || v > m)) m = v;
+  return m;
+}
+
+/** Count-weighted mean of the non-null values (the fallback for percentiles without histograms). */
+function weighted(items: readonly { w: number; v: number | null }[]): number | null {
+  let w = 0;
+  let s = 0;
+  for (const x of items) {
+    if (x.v === null || x.w <= 0) continue;
+    w += x.w;
+    s += x.w * x.v;
+  }
+  return w > 0 ? s / w : null;
+}
+
+/**
+ * Merges distributions. With every non-empty part's histogram the result is exactly the distribution of all
+ * values (the same percentiles as one LatencyStat fed all of them); without, only count, mean, stddev, min and max
+ * are exact and the percentiles are count-weighted means of the parts'.
+ */
+function mergeStats(list: readonly Mergeable[]): MergedStat {
+  const nonEmpty = list.filter((s) => s.count > 0);
+  const exact = nonEmpty.every((s) => typeof s.histogram === 'string' && s.histogram.length > 0);
+  if (exact) {
+    const merged = new LatencyStat();
+    for (const s of nonEmpty) {
+      const m = momentsOf(s);
+      merged.merge(LatencyStat.decode(s.histogram as string, { count: s.count, sum: m.sum, sumSq: m.sumSq, min: s.min ?? Number.POSITIVE_INFINITY, max: s.max ?? Number.NEGATIVE_INFINITY }));
+    }
+    return { summary: merged.summary(), sum: merged.sum, sumSq: merged.sumSq, histogram: merged.encode(), exact: true, stat: merged };
+  }
+  let count = 0;
+  let sum = 0;
+  let sumSq = 0;
+  for (const s of nonEmpty) {
+    const m = momentsOf(s);
+    count += s.count;
+    sum += m.sum;
+    sumSq += m.sumSq;
+  }
+  if (count === 0) return { summary: new LatencyStat().summary(), sum: 0, sumSq: 0, histogram: new LatencyStat().encode(), exact: true, stat: null };
+  const mean = sum / count;
+  const pct = (k: 'p50' | 'p90' | 'p95' | 'p99' | 'p999'): number | null => weighted(nonEmpty.map((s) => ({ w: s.count, v: s[k] })));
+  return {
+    summary: {
+      count,
+      mean,
+      stddev: Math.sqrt(Math.max(sumSq / count - mean * mean, 0)),
+      min: minOf(nonEmpty.map((s) => s.min)),
+      max: maxOf(nonEmpty.map((s) => s.max)),
+      p50: pct('p50'),
+      p90: pct('p90'),
+      p95: pct('p95'),
+      p99: pct('p99'),
+      p999: pct('p999'),
+    },
+    sum,
+    sumSq,
+    histogram: '',
+    exact: false,
+    stat: null,
+  };
+}
+
+function mergeBlocks(list: readonly Mergeable[]): { block: MetricBlock; exact: boolean; stat: LatencyStat | null } {
+  const m = mergeStats(list);
+  return { block: { unit: 'ms', ...m.summary, sum: m.sum, sumSq: m.sumSq, histogram: m.histogram }, exact: m.exact, stat: m.stat };
+}
+
+/**
+ * The prompt-estimate error: a signed quantity whose histogram is of |error| (see RunRecorder). Mean, stddev, min
+ * and max merge from the signed moments; the percentiles (of |error|) from the |error| histograms.
+ */
+function mergeSigned(list: readonly (StatSummary & { histogram?: string })[]): { summary: StatSummary & { histogram?: string }; exact: boolean } {
+  const nonEmpty = list.filter((s) => s.count > 0);
+  let count = 0;
+  let sum = 0;
+  let sumSq = 0;
+  for (const s of nonEmpty) {
+    const m = momentsOf(s);
+    count += s.count;
+    sum += m.sum;
+    sumSq += m.sumSq;
+  }
+  // The |error| histograms: HDR reports a bucket's top, never below the smallest value recorded, so only the upper
+  // clamp (max |error|, exact from the signed min and max) matters.
+  const abs = mergeStats(
+    nonEmpty.map((s) => ({
+      ...s,
+      sum: 0,
+      sumSq: 0,
+      min: 0,
+      max: Math.max(Math.abs(s.min ?? 0), Math.abs(s.max ?? 0)),
+    })),
+  );
+  if (count === 0) return { summary: { ...new LatencyStat().summary(), histogram: new LatencyStat().encode() }, exact: true };
+  const mean = sum / count;
+  const a = abs.summary;
+  return {
+    summary: {
+      count,
+      mean,
+      stddev: Math.sqrt(Math.max(sumSq / count - mean * mean, 0)),
+      min: minOf(nonEmpty.map((s) => s.min)),
+      max: maxOf(nonEmpty.map((s) => s.max)),
+      p50: a.p50,
+      p90: a.p90,
+      p95: a.p95,
+      p99: a.p99,
+      p999: a.p999,
+      histogram: abs.histogram,
+    },
+    exact: abs.exact,
+  };
+}
+
+/**
+ * Merges the log windows with the same index (they cover the same span: the parts share one measured start and
+ * one --log-interval). Counts, in-flight and rates add up; the p50/p99 fields carry no histogram, so they are
+ * completed-weighted means of the parts' (approximate: the true percentile of the union lies between the parts').
+ */
+export function mergeWindows(ws: readonly WindowSummary[]): WindowSummary {
+  const first = ws[0];
+  if (!first) throw new RangeError('mergeWindows: no windows');
+  const sum = (k: 'launched' | 'completed' | 'failed' | 'cancelled' | 'inFlight' | 'outputTokensPerS' | 'requestsPerS'): number => ws.reduce((a, w) => a + w[k], 0);
+  const pct = (k: 'ttftP50Ms' | 'ttftP99Ms' | 'itlP50Ms' | 'itlP99Ms'): number | null => weighted(ws.map((w) => ({ w: Math.max(w.completed, 1), v: w[k] })));
+  return {
+    startS: Math.min(...ws.map((w) => w.startS)),
+    endS: Math.max(...ws.map((w) => w.endS)),
+    launched: sum('launched'),
+    completed: sum('completed'),
+    failed: sum('failed'),
+    cancelled: sum('cancelled'),
+    inFlight: sum('inFlight'),
+    ttftP50Ms: pct('ttftP50Ms'),
+    ttftP99Ms: pct('ttftP99Ms'),
+    itlP50Ms: pct('itlP50Ms'),
+    itlP99Ms: pct('itlP99Ms'),
+    outputTokensPerS: sum('outputTokensPerS'),
+    requestsPerS: sum('requestsPerS'),
+  };
+}
+
+/** Config keys in which the parts may differ (separate clients may use their own API keys). */
+const FREE_CONFIG_KEYS = new Set(['initUserId', 'workers', 'apiKey']);
+
+/** An upper bound of the user ids a run can use: init + 1 .. init + users + joins within --time + 1. */
+function userIdRange(r: RunResult): [number, number] {
+  const init = r.config.initUserId;
+  const joins = r.schedule.gapBetweenUsersS > 0 ? Math.ceil(r.config.time / r.schedule.gapBetweenUsersS) : 0;
+  return [init + 1, init + r.config.numUsers + joins + 1];
+}
+
+function detectKind(parts: readonly RunResult[]): MergeKind {
+  const ids = new Set(parts.map((p) => p.config.initUserId));
+  if (ids.size === 1) return 'partitions';
+  if (ids.size === parts.length) return 'clients';
+  throw new ConfigError([
+    {
+      field: 'config.initUserId',
+      value: parts.map((p) => p.config.initUserId),
+      allowed: 'the same in every part (the shares of one --workers run) or different in every part (separate clients, each with its own --init-user-id range)',
+    },
+  ]);
+}
+
+/** Refuses parts that are not one experiment: another target, another config, another QPS point. */
+function checkCompatible(parts: readonly RunResult[], kind: MergeKind): void {
+  const issues: ConfigIssue[] = [];
+  const p0 = parts[0] as RunResult;
+  const same = (a: unknown, b: unknown): boolean => JSON.stringify(a) === JSON.stringify(b);
+  parts.forEach((p, i) => {
+    if (i === 0) return;
+    const differs = (field: string, value: unknown, expected: unknown, why: string): void => {
+      issues.push({ field: `parts[${i}].${field}`, value, allowed: `must equal parts[0]'s ${JSON.stringify(expected)}: ${why}` });
+    };
+    if (p.schema !== p0.schema || p.schemaVersion !== p0.schemaVersion) differs('schemaVersion', `${p.schema}@${p.schemaVersion}`, `${p0.schema}@${p0.schemaVersion}`, 'only results of one schema merge');
+    for (const k of ['baseUrl', 'model', 'endpoint'] as const) {
+      if (p.target[k] !== p0.target[k]) differs(`target.${k}`, p.target[k], p0.target[k], 'results of different targets measure different things');
+    }
+    const keys = new Set([...Object.keys(p.config), ...Object.keys(p0.config)]);
+    for (const k of keys) {
+      if (FREE_CONFIG_KEYS.has(k)) continue;
+      const a = (p.config as Record<string, unknown>)[k];
+      const b = (p0.config as Record<string, unknown>)[k];
+      if (!same(a, b)) differs(`config.${k}`, a, b, 'only runs of one configuration merge (they may differ in init-user-id)');
+    }
+    if (p.schedule.configuredQps !== p0.schedule.configuredQps) differs('schedule.configuredQps', p.schedule.configuredQps, p0.schedule.configuredQps, 'only the same QPS point of a sweep merges');
+    if (kind === 'partitions' && p.config.initUserId !== p0.config.initUserId) {
+      differs('config.initUserId', p.config.initUserId, p0.config.initUserId, 'the shares of one --workers run share one user-id range');
+    }
+  });
+  if (kind === 'clients') {
+    const ranges = parts.map(userIdRange);
+    ranges.forEach(([lo, hi], i) => {
+      ranges.forEach(([lo2, hi2], j) => {
+        if (j <= i || hi < lo2 || hi2 < lo) return;
+        issues.push({
+          field: `parts[${j}].config.initUserId`,
+          value: parts[j]?.config.initUserId,
+          allowed: `user ids ${lo2}..${hi2} overlap parts[${i}]'s ${lo}..${hi}: separate clients need disjoint --init-user-id ranges (their users would share sessions and prefixes)`,
+        });
+      });
+    });
+  }
+  if (issues.length > 0) throw new ConfigError(issues);
+}
+
+const NUMBER = /-?\d+(?:\.\d+)?(?:e[-+]?\d+)?/g;
+
+/** Notes whose numbers at these positions are counts: the merged note carries their sums. */
+const SUMMED_NOTES: readonly { shape: RegExp; sum: readonly number[] }[] = [
+  { shape: /^# turn\(s\) came due /, sum: [0] },
+  { shape: /^# request\(s\) were cancelled/, sum: [0] },
+  { shape: /^# turn\(s\) waited for one of /, sum: [0] },
+  { shape: /^frozen history: # turn\(s\)/, sum: [0] },
+  { shape: /^the server sent # tokens in # content chunks/, sum: [0, 1] },
+];
+
+/**
+ * The parts' notes, once each. Notes that differ only in their numbers are one note: summed where the numbers
+ * are known counts, otherwise kept per part with its name. Client-health notes are rebuilt from the merged health.
+ */
+function mergeNotes(parts: readonly RunResult[], names: readonly string[]): string[] {
+  const groups = new Map<string, { part: number; text: string }[]>();
+  parts.forEach((p, i) => {
+    for (const n of p.notes) {
+      if (n.startsWith('client unhealthy: ')) continue;
+      const shape = n.replace(NUMBER, '#');
+      let g = groups.get(shape);
+      if (!g) groups.set(shape, (g = []));
+      g.push({ part: i, text: n });
+    }
+  });
+  const out: string[] = [];
+  for (const [shape, g] of groups) {
+    const texts = [...new Set(g.map((x) => x.text))];
+    if (texts.length === 1) {
+      out.push(texts[0] as string);
+      continue;
+    }
+    const rule = SUMMED_NOTES.find((r) => r.shape.test(shape));
+    const nums = g.map((x) => (x.text.match(NUMBER) ?? []).map(Number));
+    const width = nums[0]?.length ?? 0;
+    const summable =
+      rule !== undefined &&
+      nums.every((n) => n.length === width) &&
+      Array.from({ length: width }, (_, k) => k).every((k) => rule.sum.includes(k) || nums.every((n) => n[k] === nums[0]?.[k]));
+    if (summable && rule) {
+      let k = 0;
+      out.push(
+        (g[0] as { text: string }).text.replace(NUMBER, (m) => {
+          const idx = k++;
+          return rule.sum.includes(idx) ? String(nums.reduce((a, n) => a + (n[idx] ?? 0), 0)) : m;
+        }),
+      );
+    } else {
+      for (const x of g) out.push(`${names[x.part] ?? `part ${x.part}`}: ${x.text}`);
+    }
+  }
+  return out;
+}
+
+function mergeHealth(parts: readonly RunResult[], names: readonly string[], opts: MergeOptions, scheduleLagP99Ms: number | null): ClientHealth {
+  const hs = parts.map((p) => p.client);
+  const h0 = hs[0] as ClientHealth;
+  const samples = hs.reduce((a, h) => a + h.loopDelayMs.samples, 0);
+  const reasons = hs.flatMap((h, i) => h.reasons.map((r) => `${names[i] ?? `part ${i}`}: ${r}`));
+  let cpuSeconds: number;
+  let cpuShare: number;
+  if (opts.processCpu) {
+    cpuSeconds = opts.processCpu.cpuSeconds;
+    cpuShare = opts.processCpu.wallS > 0 ? cpuSeconds / opts.processCpu.wallS : 0;
+  } else if (opts.sameProcess) {
+    // process.cpuUsage() is process-wide in every thread: each part already counted all of them.
+    cpuSeconds = Math.max(...hs.map((h) => h.cpuSeconds));
+    cpuShare = Math.max(...hs.map((h) => h.cpuShare));
+  } else {
+    cpuSeconds = hs.reduce((a, h) => a + h.cpuSeconds, 0);
+    cpuShare = hs.reduce((a, h) => a + h.cpuShare, 0);
+  }
+  return {
+    healthy: hs.every((h) => h.healthy),
+    reasons,
+    thresholds: h0.thresholds,
+    loopDelayMs: {
+      mean: samples > 0 ? hs.reduce((a, h) => a + h.loopDelayMs.mean * h.loopDelayMs.samples, 0) / samples : 0,
+      // Each thread has its own event loop: the worst one is the one whose stamps ran late.
+      p50: Math.max(...hs.map((h) => h.loopDelayMs.p50)),
+      p99: Math.max(...hs.map((h) => h.loopDelayMs.p99)),
+      max: Math.max(...hs.map((h) => h.loopDelayMs.max)),
+      samples,
+    },
+    cpuShare,
+    cpuSeconds,
+    // Threads share one process (its peak is the largest sample); separate processes each had their own.
+    maxRssBytes: opts.sameProcess ? Math.max(...hs.map((h) => h.maxRssBytes)) : hs.reduce((a, h) => a + h.maxRssBytes, 0),
+    scheduleLagP99Ms,
+  };
+}
+
+const PCT_FIELD: Record<string, keyof StatSummary> = { '50': 'p50', '90': 'p90', '95': 'p95', '99': 'p99', '99.9': 'p999' };
+
+/** vLLM `bench serve` keys (the parts' key set) recomputed from the merged result. */
+function vllmKeys(template: Readonly<Record<string, number | null>>, r: Omit<RunResult, 'vllm'>, stats: ReadonlyMap<MetricName, LatencyStat | null>): { keys: Record<string, number | null>; unknown: string[] } {
+  const t = r.throughput;
+  const fixed: Record<string, number> = {
+    completed: r.counts.ok,
+    failed: r.counts.failed,
+    duration: t.measuredDurationS,
+    total_input_tokens: r.tokens.prompt,
+    total_output_tokens: r.tokens.completion,
+    request_throughput: t.requestThroughput,
+    output_throughput: t.outputThroughput,
+    total_token_throughput: t.inputThroughput + t.outputThroughput,
+  };
+  const keys: Record<string, number | null> = {};
+  const unknown: string[] = [];
+  for (const key of Object.keys(template)) {
+    if (key in fixed) {
+      keys[key] = fixed[key] as number;
+      continue;
+    }
+    const m = /^(mean|median|std|p(\d+(?:\.\d+)?))_([a-z0-9_]+?)_ms$/.exec(key);
+    const name = m ? (`${m[3]}_ms` as MetricName) : undefined;
+    if (!m || !name || !(METRIC_NAMES as readonly string[]).includes(name)) {
+      keys[key] = null;
+      unknown.push(key);
+      continue;
+    }
+    const block = r.metrics[name];
+    if (m[1] === 'mean') keys[key] = block.mean;
+    else if (m[1] === 'median') keys[key] = block.p50;
+    else if (m[1] === 'std') keys[key] = block.stddev;
+    else {
+      const field = PCT_FIELD[m[2] as string];
+      keys[key] = field ? (block[field] as number | null) : (stats.get(name)?.percentile(Number(m[2])) ?? null);
+    }
+  }
+  return { keys, unknown };
+}
+
+function sumCounts<K extends string>(items: readonly Partial<Record<K, number>>[]): Partial<Record<K, number>> {
+  const out: Partial<Record<K, number>> = {};
+  for (const it of items) for (const [k, v] of Object.entries(it) as [K, number | undefined][]) if (v !== undefined) out[k] = (out[k] ?? 0) + v;
+  return out;
+}
+
+const round6 = (x: number): number => Number(x.toFixed(6));
+
+/**
+ * Merges the parts into one RunResult. Preconditions: the parts are one experiment, i.e. the same target and the
+ * same config except --init-user-id (and --workers), at the same QPS point; and they ran at the same time. For
+ * `partitions` (the --workers threads) that holds by construction: one time origin, one agreed measured start,
+ * disjoint shares of one seeded schedule. For `clients` the processes must have been started together (the
+ * measured duration is the longest part's) with disjoint --init-user-id ranges. Throws ConfigError otherwise.
+ */
+export function mergeRunResults(parts: readonly RunResult[], opts: MergeOptions = {}): RunResult {
+  const p0 = parts[0];
+  if (!p0) throw new ConfigError([{ field: 'parts', value: [], allowed: 'at least one RunResult to merge' }]);
+  const kind = opts.kind ?? detectKind(parts);
+  checkCompatible(parts, kind);
+  const names = parts.map((p, i) => opts.partNames?.[i] ?? (kind === 'partitions' ? `worker ${i}` : `client ${i} (init-user-id ${p.config.initUserId})`));
+  const approximate: string[] = [];
+
+  // Latency metrics: exact.
+  const metrics = {} as Record<MetricName, MetricBlock>;
+  const stats = new Map<MetricName, LatencyStat | null>();
+  for (const name of METRIC_NAMES) {
+    const m = mergeBlocks(parts.map((p) => p.metrics[name]));
+    metrics[name] = m.block;
+    stats.set(name, m.stat);
+    if (!m.exact) approximate.push(name);
+  }
+
+  // Counts and tokens: sums.
+  const c = parts.map((p) => p.counts);
+  const total = (f: (p: RunResult) => number): number => parts.reduce((a, p) => a + f(p), 0);
+  const counts: RunResult['counts'] = {
+    launched: total((p) => p.counts.launched),
+    ok: total((p) => p.counts.ok),
+    failed: total((p) => p.counts.failed),
+    cancelled: total((p) => p.counts.cancelled),
+    late: total((p) => p.counts.late),
+    unsent: total((p) => p.counts.unsent),
+    errorsByClass: sumCounts<ErrorClass>(c.map((x) => x.errorsByClass)),
+    warmup: {
+      launched: total((p) => p.counts.warmup.launched),
+      ok: total((p) => p.counts.warmup.ok),
+      failed: total((p) => p.counts.warmup.failed),
+      cancelled: total((p) => p.counts.warmup.cancelled),
+    },
+  };
+  const sources = new Set(parts.map((p) => p.tokens.source).filter((s) => s !== 'none'));
+  const source: RunResult['tokens']['source'] = sources.size === 0 ? 'none' : sources.size === 1 ? ([...sources][0] as RunResult['tokens']['source']) : 'mixed';
+  const perChunk = mergeStats(parts.map((p) => p.tokens.tokensPerChunk));
+  if (!perChunk.exact) approximate.push('tokens.tokensPerChunk');
+  const estimate = mergeSigned(parts.map((p) => p.tokens.promptEstimateErrorPct));
+  if (!estimate.exact) approximate.push('tokens.promptEstimateErrorPct');
+  const chunks = total((p) => p.tokens.tokensPerChunk.count);
+  const tokens: RunResult['tokens'] = {
+    prompt: total((p) => p.tokens.prompt),
+    completion: total((p) => p.tokens.completion),
+    cached: total((p) => p.tokens.cached),
+    source,
+    perChunkUsage: parts.some((p) => p.tokens.perChunkUsage),
+    promptEstimateErrorPct: estimate.summary,
+    tokensPerChunkMean: chunks > 0 ? total((p) => (p.tokens.tokensPerChunkMean ?? 0) * p.tokens.tokensPerChunk.count) / chunks : null,
+    tokensPerChunk: perChunk.histogram ? { ...perChunk.summary, histogram: perChunk.histogram } : perChunk.summary,
+  };
+
+  // Rates over the merged window. The parts share the measured start, so the run's measured phase ends with the
+  // last successful request of any part (a part with none ended its duration at its own end instead).
+  const withOk = parts.filter((p) => p.counts.ok > 0);
+  const measuredDurationS = Math.max(...(withOk.length > 0 ? withOk : parts).map((p) => p.throughput.measuredDurationS));
+  const launchWindowS = Math.max(...parts.map((p) => p.throughput.launchWindowS));
+  // Cached share = cached / prompt tokens of the requests that reported cached tokens; a part's denominator is
+  // cached / share (or, where it reported no cached tokens, its prompt tokens, exact when all its requests said 0).
+  let cachedDen = 0;
+  let anyCacheInfo = false;
+  for (const p of parts) {
+    const share = p.throughput.cachedTokenShare;
+    if (share === null) continue;
+    anyCacheInfo = true;
+    cachedDen += share > 0 ? p.tokens.cached / share : p.tokens.prompt;
+  }
+  const clients = kind === 'clients';
+  const configuredQps = clients ? round6(total((p) => p.schedule.configuredQps)) : p0.schedule.configuredQps;
+  const expectedRate = clients ? total((p) => p.schedule.expectedRate) : p0.schedule.expectedRate;
+  const throughput: RunResult['throughput'] = {
+    measuredDurationS,
+    launchWindowS,
+    configuredQps,
+    expectedRate,
+    launchRate: launchWindowS > 0 ? counts.launched / launchWindowS : 0,
+    requestThroughput: counts.ok / measuredDurationS,
+    inputThroughput: tokens.prompt / measuredDurationS,
+    outputThroughput: tokens.completion / measuredDurationS,
+    cachedTokenShare: anyCacheInfo && cachedDen > 0 ? tokens.cached / cachedDen : anyCacheInfo ? 0 : null,
+  };
+
+  // Windows by index (same start, same interval); parts may end with different numbers of windows.
+  const nWindows = Math.max(...parts.map((p) => p.windows.length));
+  const windows: WindowSummary[] = [];
+  for (let i = 0; i < nWindows; i++) {
+    const ws = parts.map((p) => p.windows[i]).filter((w): w is WindowSummary => w !== undefined);
+    windows.push(mergeWindows(ws));
+  }
+
+  // Rounds by round number: TTFT and ITL exact; the prompt mean weighted by ok requests (every ok request carries
+  // a prompt count, so exact), the cached share by the round's prompt tokens (exact when every ok request of a part
+  // reported cached tokens or none did).
+  const byRound = new Map<number, RoundStat[]>();
+  for (const p of parts) {
+    for (const r of p.rounds) {
+      let list = byRound.get(r.round);
+      if (!list) byRound.set(r.round, (list = []));
+      list.push(r);
+    }
+  }
+  let roundsExact = true;
+  const rounds: RoundStat[] = [...byRound.entries()]
+    .sort((a, b) => a[0] - b[0])
+    .map(([round, list]) => {
+      const ttft = mergeBlocks(list.map((r) => r.ttft));
+      const itl = mergeBlocks(list.map((r) => r.itl));
+      roundsExact &&= ttft.exact && itl.exact;
+      return {
+        round,
+        requests: list.reduce((a, r) => a + r.requests, 0),
+        ok: list.reduce((a, r) => a + r.ok, 0),
+        ttft: ttft.block,
+        itl: itl.block,
+        promptTokensMean: weighted(list.map((r) => ({ w: r.ok, v: r.promptTokensMean }))),
+        cachedTokenShare: weighted(list.map((r) => ({ w: r.ok * (r.promptTokensMean ?? 0), v: r.cachedTokenShare }))),
+      };
+    });
+  if (!roundsExact) approximate.push('rounds[].ttft/itl');
+
+  const client = mergeHealth(parts, names, opts, metrics.schedule_lag_ms.p99);
+  const interrupted = opts.interrupted ?? parts.some((p) => p.interrupted);
+  const servers = parts.map((p) => p.server).filter((s): s is ScrapeResult => s !== null);
+  const server = opts.server !== undefined ? opts.server : (servers[0] ?? null);
+
+  const notes: string[] = [...(opts.notes ?? [])];
+  if (kind === 'partitions' && parts.length > 1) {
+    notes.push(
+      `${parts.length} workers ran disjoint shares of one seeded schedule: latency histograms, counts and tokens are merged exactly; ` +
+        'the per-window p50/p99 are completed-weighted means of the workers\' (approximate)',
+    );
+  }
+  if (clients) {
+    notes.push(
+      `merged from ${parts.length} client processes (init-user-id ${parts.map((p) => p.config.initUserId).join(', ')}): configured QPS and expected rate are their sums; ` +
+        'latency histograms merged exactly; the measured duration is the longest part\'s (they must have started together); per-window p50/p99 are approximate',
+    );
+    if (servers.length > 1 && opts.server === undefined) notes.push(`server metrics: ${names[parts.findIndex((p) => p.server !== null)]}'s scrape (every client scraped the same target)`);
+  }
+  if (approximate.length > 0) notes.push(`some parts carried no histogram for ${approximate.join(', ')}: their percentiles are count-weighted means (approximate)`);
+  notes.push(...mergeNotes(parts, names));
+  for (const r of client.reasons) notes.push(`client unhealthy: ${r}; its latencies are inflated (more --workers, fewer users per process, or more cores)`);
+
+  const startedAt = parts.map((p) => p.startedAt).sort()[0] as string;
+  const endedAt = parts.map((p) => p.endedAt).sort().at(-1) as string;
+  const partial: Omit<RunResult, 'vllm'> = {
+    schema: p0.schema,
+    schemaVersion: p0.schemaVersion,
+    tool: p0.tool,
+    runId: opts.runId ?? p0.runId,
+    label: opts.label ?? (clients ? `${p0.scenario ?? 'custom'}@${configuredQps}qps` : p0.label),
+    startedAt,
+    endedAt,
+    wallStartMs: opts.wallStartMs ?? Math.min(...parts.map((p) => p.wallStartMs)),
+    interrupted,
+    scenario: p0.scenario,
+    config: { ...p0.config, initUserId: Math.min(...parts.map((p) => p.config.initUserId)) },
+    target: p0.target,
+    schedule: clients
+      ? { ...p0.schedule, configuredQps, expectedRate, label: `${p0.schedule.label} x ${parts.length} clients` }
+      : p0.schedule,
+    environment: p0.environment,
+    counts,
+    tokens,
+    throughput,
+    client,
+    metrics,
+    windows,
+    rounds,
+    server,
+    formulas: p0.formulas,
+    notes,
+  };
+  const vllm = vllmKeys(p0.vllm, partial, stats);
+  if (vllm.unknown.length > 0) notes.push(`vllm keys ${vllm.unknown.join(', ')} could not be recomputed from the merged metrics (null)`);
+  return { ...partial, vllm: vllm.keys };
+}
