@@ -25,6 +25,16 @@ function spec(preset: string | null, over: Partial<Omit<SloSpec, 'preset'>>): Sl
   return preset === null ? s : Object.freeze(s);
 }
 
+/** The goodput formulas, as evaluateSlo computes them (the README quotes them; a test keeps the two equal). */
+export const SLO_FORMULAS = {
+  slo_attainment: 'requests meeting every objective / judged requests (failed requests are misses; cancelled ones are not judged)',
+  session_attainment: 'sessions (repetition, user) whose every judged request met every objective / sessions',
+  request_goodput: 'requests meeting every objective / measured duration',
+  session_goodput: 'sessions whose every judged request met every objective / measured duration',
+  request_goodput_per_gpu: 'request goodput / GPUs behind the target',
+  output_throughput_per_gpu: 'sum of completion tokens of successful requests / measured duration / GPUs behind the target',
+} as const;
+
 const ITL_STATS: readonly ItlStat[] = ['max', 'mean', 'p50', 'p90', 'p95', 'p99'];
 const UNIT_MS: Record<string, number> = { us: 0.001, µs: 0.001, ms: 1, s: 1000 };
 

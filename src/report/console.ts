@@ -48,6 +48,16 @@ export function formatSummary(r: RunResult): string {
     table.push([label, String(m.count), fmt(m.mean, d), fmt(m.min, d), fmt(m.p50, d), fmt(m.p90, d), fmt(m.p95, d), fmt(m.p99, d), fmt(m.p999, d), fmt(m.max, d)]);
   }
   lines.push(pad(table));
+  // The per-round view: how prefix reuse and the growing history play out (long sessions: first and last 5).
+  const rounds = r.rounds ?? [];
+  if (rounds.length > 1) {
+    const shown = rounds.length > 10 ? [...rounds.slice(0, 5), ...rounds.slice(-5)] : rounds;
+    const rt: string[][] = [['by round', 'requests', 'TTFT p50', 'TTFT p99', 'ITL p50', 'ITL p99', 'prompt tok', 'cached']];
+    for (const x of shown) {
+      rt.push([String(x.round), String(x.requests), fmt(x.ttft.p50), fmt(x.ttft.p99), fmt(x.itl.p50, 2), fmt(x.itl.p99, 2), fmt(x.promptTokensMean, 0), x.cachedTokenShare === null ? '-' : `${(x.cachedTokenShare * 100).toFixed(1)}%`]);
+    }
+    lines.push(pad(rt));
+  }
   for (const n of r.notes) lines.push(`note: ${n}`);
   return lines.join('\n');
 }

@@ -4,6 +4,7 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { RUN_OPTIONS } from '../../src/config/options.js';
 import { FORMULAS } from '../../src/metrics/derive.js';
+import { SLO_FORMULAS } from '../../src/metrics/slo.js';
 
 const readme = readFileSync(new URL('../../README.md', import.meta.url), 'utf8');
 
@@ -13,7 +14,7 @@ describe('README', () => {
     expect(firstBlock).toEqual(['npm install && npx pd-bench', 'npm test']);
   });
 
-  it.each(Object.entries(FORMULAS))('documents %s with the formula used in code', (name, formula) => {
+  it.each(Object.entries({ ...FORMULAS, ...SLO_FORMULAS }))('documents %s with the formula used in code', (name, formula) => {
     expect(readme).toContain(`| \`${name}\` | ${formula} |`);
   });
 

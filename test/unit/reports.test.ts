@@ -370,6 +370,22 @@ describe('console summary', () => {
     expect(formatSummary({ ...result, interrupted: true })).toContain('(INTERRUPTED)');
   });
 
+  it('shows the per-round view: requests, TTFT, ITL, prompt length and cached share by round', () => {
+    const r1 = record({ id: 10, userId: 130, round: 1, promptTokens: 500, cachedTokens: 0 });
+    const r2 = record({ id: 11, userId: 130, round: 2, promptTokens: 700, cachedTokens: 600 });
+    const s = formatSummary(resultOf([r1, r2]));
+    const head = s.split('\n').findIndex((l) => l.startsWith('by round'));
+    expect(head).toBeGreaterThan(0);
+    const rows = s.split('\n').slice(head + 1, head + 3).map((l) => l.trim().split(/\s+/));
+    expect(rows[0]?.[0]).toBe('1');
+    expect(rows[0]?.[6]).toBe('500');
+    expect(rows[0]?.[7]).toBe('0.0%');
+    expect(rows[1]?.[6]).toBe('700');
+    expect(rows[1]?.[7]).toBe(`${((600 / 700) * 100).toFixed(1)}%`);
+    // A single-round run has no per-round table.
+    expect(formatSummary(resultOf([r1]))).not.toContain('by round');
+  });
+
   it('formats a log window', () => {
     const line = formatWindow(
       { startS: 0, endS: 30, launched: 66, completed: 64, failed: 1, cancelled: 0, inFlight: 3, ttftP50Ms: 22.04, ttftP99Ms: 28.9, itlP50Ms: 7.281, itlP99Ms: null, outputTokensPerS: 108.6, requestsPerS: 2.133 },
