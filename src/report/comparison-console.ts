@@ -53,10 +53,10 @@ export function formatComparison(report: ComparisonReport): string {
     const failed = t.runs.reduce((a, r) => a + r.counts.failed, 0);
     const cancelled = t.runs.reduce((a, r) => a + r.counts.cancelled, 0);
     const errs = Object.entries(t.errors).map(([k, v]) => `${k} ${v}`).join(', ');
-    const unhealthy = t.runs.filter((r) => !r.client.healthy).length;
+    const reasons = [...new Set(t.runs.flatMap((r) => r.client.reasons))];
     out.push(
       `${t.name}: ${launched} requests, ${failed} failed, ${cancelled} cancelled${errs ? ` (${errs})` : ''}` +
-        `${unhealthy > 0 ? `; client unhealthy in ${unhealthy} of ${t.runs.length} run(s): its latencies are inflated` : ''}`,
+        `${reasons.length > 0 ? `; client unhealthy in ${t.runs.filter((r) => !r.client.healthy).length} of ${t.runs.length} run(s): ${reasons.join('; ')}` : ''}`,
     );
   }
   return out.join('\n');
