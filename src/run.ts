@@ -19,6 +19,7 @@ import { TextFactory, TextKind } from './workload/text.js';
 import { estimateTokens } from './workload/tokens.js';
 import { onAbort } from './util/abort-fanout.js';
 import { VERSION } from './version.js';
+import { vllmCompatibleKeys } from './result/vllm-keys.js';
 import type { AnswerSource } from './workload/answer-book.js';
 import type { ScrapeResult, ServerScraper } from './scrape/types.js';
 
@@ -375,7 +376,7 @@ export async function runBenchmark(options: RunOptions, signal?: AbortSignal): P
   }
   for (const r of clientHealth.reasons) notes.push(`client unhealthy: ${r}; its latencies are inflated (fewer users per process, or more cores)`);
   const c = cpus();
-  return {
+  const result: Omit<RunResult, 'vllm'> = {
     schema: RESULT_SCHEMA,
     schemaVersion: RESULT_SCHEMA_VERSION,
     tool: { name: 'pd-bench', version: VERSION },
@@ -426,41 +427,8 @@ export async function runBenchmark(options: RunOptions, signal?: AbortSignal): P
     server,
     formulas: FORMULAS,
     notes,
-    vllm: {
-      completed: snap.counts.ok,
-      failed: snap.counts.failed,
-      duration: measuredDurationS,
-      total_input_tokens: tk.prompt,
-      total_output_tokens: tk.completion,
-      request_throughput: throughput.requestThroughput,
-      output_throughput: throughput.outputThroughput,
-      total_token_throughput: throughput.inputThroughput + throughput.outputThroughput,
-      mean_ttft_ms: m.ttft_ms.mean,
-      median_ttft_ms: m.ttft_ms.p50,
-      std_ttft_ms: m.ttft_ms.stddev,
-      p90_ttft_ms: m.ttft_ms.p90,
-      p95_ttft_ms: m.ttft_ms.p95,
-      p99_ttft_ms: m.ttft_ms.p99,
-      mean_tpot_ms: m.tpot_ms.mean,
-      median_tpot_ms: m.tpot_ms.p50,
-      std_tpot_ms: m.tpot_ms.stddev,
-      p90_tpot_ms: m.tpot_ms.p90,
-      p95_tpot_ms: m.tpot_ms.p95,
-      p99_tpot_ms: m.tpot_ms.p99,
-      mean_itl_ms: m.itl_ms.mean,
-      median_itl_ms: m.itl_ms.p50,
-      std_itl_ms: m.itl_ms.stddev,
-      p90_itl_ms: m.itl_ms.p90,
-      p95_itl_ms: m.itl_ms.p95,
-      p99_itl_ms: m.itl_ms.p99,
-      mean_e2el_ms: m.e2el_ms.mean,
-      median_e2el_ms: m.e2el_ms.p50,
-      std_e2el_ms: m.e2el_ms.stddev,
-      p90_e2el_ms: m.e2el_ms.p90,
-      p95_e2el_ms: m.e2el_ms.p95,
-      p99_e2el_ms: m.e2el_ms.p99,
-    },
   };
+  return { ...result, vllm: vllmCompatibleKeys(result) };
 }
 
 function buildNotes(

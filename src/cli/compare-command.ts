@@ -16,7 +16,7 @@ import { ConfigError, ExitCode, type ConfigIssue } from '../errors.js';
 import { parseSlo } from '../metrics/slo.js';
 import { formatComparison } from '../report/comparison-console.js';
 import { writeComparisonFiles } from '../report/comparison-files.js';
-import { formatSummary, formatWindow } from '../report/console.js';
+import { formatWindow } from '../report/console.js';
 import { prepareOutputDir, RequestsCsvWriter, writeRunSummary } from '../report/files.js';
 import { createProgress, type ProgressView } from '../report/progress.js';
 import { loadSaved } from '../report/saved-results.js';

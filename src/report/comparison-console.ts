@@ -48,6 +48,25 @@ export function formatComparison(report: ComparisonReport): string {
     out.push(table(rows));
     out.push('');
   }
+  const rounds = [...new Set(report.targets.flatMap((t) => t.rounds.map((r) => r.round)))].sort((a, b) => a - b);
+  if (rounds.length > 1 && rounds.length <= 20) {
+    // The per-round view: prefix reuse and the growing history, side by side.
+    const rows = [['TTFT p50 / cached by round', ...report.targets.map((t) => t.name)]];
+    for (const k of rounds) {
+      rows.push([
+        String(k),
+        ...report.targets.map((t) => {
+          const r = t.rounds.find((x) => x.round === k);
+          if (!r) return '-';
+          return `${r.ttft.p50 === null ? '-' : r.ttft.p50.toFixed(1)} ms / ${r.cachedTokenShare === null ? '-' : `${(r.cachedTokenShare * 100).toFixed(0)}%`}`;
+        }),
+      ]);
+    }
+    out.push(table(rows));
+    out.push('');
+  }
+  const server = serverLines(report);
+  if (server.length > 0) out.push(...server, '');
   for (const t of report.targets) {
     const launched = t.runs.reduce((a, r) => a + r.counts.launched, 0);
     const failed = t.runs.reduce((a, r) => a + r.counts.failed, 0);
@@ -60,4 +79,30 @@ export function formatComparison(report: ComparisonReport): string {
     );
   }
   return out.join('\n');
+}
+
+/** The key scraped figures per target and role (first run of each target; all runs are in comparison.json). */
+function serverLines(report: ComparisonReport): string[] {
+  const out: string[] = [];
+  const pct = (v: number | null | undefined): string | undefined => (v === null || v === undefined ? undefined : `${(v * 100).toFixed(1)}%`);
+  const ms = (v: number | null | undefined): string | undefined => (v === null || v === undefined ? undefined : `${v.toFixed(1)} ms`);
+  const n = (v: number | null | undefined, d = 1): string | undefined => (v === null || v === undefined ? undefined : v.toFixed(d));
+  for (const t of report.targets) {
+    for (const role of t.runs[0]?.server?.roles ?? []) {
+      const d = role.derived;
+      const parts = [
+        ['prefix-cache hits', pct(d.prefixCacheHitRate)],
+        ['server TTFT mean', ms(d.ttftMeanMs)],
+        ['server ITL mean', ms(d.itlMeanMs)],
+        ['running mean/max', d.runningMean === null || d.runningMean === undefined ? undefined : `${n(d.runningMean)}/${n(d.runningMax, 0)}`],
+        ['waiting mean/max', d.waitingMean === null || d.waitingMean === undefined ? undefined : `${n(d.waitingMean)}/${n(d.waitingMax, 0)}`],
+        ['KV peak', pct(d.kvUsagePeak)],
+        ['prompt tok/s', n(d.promptTokensPerS, 0)],
+        ['generation tok/s', n(d.generationTokensPerS, 0)],
+      ].filter((x): x is [string, string] => x[1] !== undefined);
+      const failures = role.failures > 0 ? `; ${role.failures} failed scrape(s): ${role.errors[0]?.message ?? ''}` : '';
+      out.push(`server ${t.name}/${role.role}: ${parts.map(([k, v]) => `${k} ${v}`).join(', ') || 'no key metrics found'} (${role.scrapes} scrapes${failures})`);
+    }
+  }
+  return out;
 }

@@ -9,6 +9,7 @@ import { ConfigError, type ConfigIssue } from '../errors.js';
 import type { ScrapeResult } from '../scrape/types.js';
 import { METRIC_NAMES, type MetricBlock, type MetricName, type RoundStat, type RunResult, type WindowSummary } from './schema.js';
 import type { ErrorClass } from './record.js';
+import { vllmCompatibleKeys } from './vllm-keys.js';
 
 /**
  * `partitions`: shares of one seeded schedule (the --workers threads: same config, each ran the users k with
@@ -372,47 +373,6 @@ function mergeHealth(parts: readonly RunResult[], names: readonly string[], opts
   };
 }
 
-const PCT_FIELD: Record<string, keyof StatSummary> = { '50': 'p50', '90': 'p90', '95': 'p95', '99': 'p99', '99.9': 'p999' };
-
-/** vLLM `bench serve` keys (the parts' key set) recomputed from the merged result. */
-function vllmKeys(template: Readonly<Record<string, number | null>>, r: Omit<RunResult, 'vllm'>, stats: ReadonlyMap<MetricName, LatencyStat | null>): { keys: Record<string, number | null>; unknown: string[] } {
-  const t = r.throughput;
-  const fixed: Record<string, number> = {
-    completed: r.counts.ok,
-    failed: r.counts.failed,
-    duration: t.measuredDurationS,
-    total_input_tokens: r.tokens.prompt,
-    total_output_tokens: r.tokens.completion,
-    request_throughput: t.requestThroughput,
-    output_throughput: t.outputThroughput,
-    total_token_throughput: t.inputThroughput + t.outputThroughput,
-  };
-  const keys: Record<string, number | null> = {};
-  const unknown: string[] = [];
-  for (const key of Object.keys(template)) {
-    if (key in fixed) {
-      keys[key] = fixed[key] as number;
-      continue;
-    }
-    const m = /^(mean|median|std|p(\d+(?:\.\d+)?))_([a-z0-9_]+?)_ms$/.exec(key);
-    const name = m ? (`${m[3]}_ms` as MetricName) : undefined;
-    if (!m || !name || !(METRIC_NAMES as readonly string[]).includes(name)) {
-      keys[key] = null;
-      unknown.push(key);
-      continue;
-    }
-    const block = r.metrics[name];
-    if (m[1] === 'mean') keys[key] = block.mean;
-    else if (m[1] === 'median') keys[key] = block.p50;
-    else if (m[1] === 'std') keys[key] = block.stddev;
-    else {
-      const field = PCT_FIELD[m[2] as string];
-      keys[key] = field ? (block[field] as number | null) : (stats.get(name)?.percentile(Number(m[2])) ?? null);
-    }
-  }
-  return { keys, unknown };
-}
-
 function sumCounts<K extends string>(items: readonly Partial<Record<K, number>>[]): Partial<Record<K, number>> {
   const out: Partial<Record<K, number>> = {};
   for (const it of items) for (const [k, v] of Object.entries(it) as [K, number | undefined][]) if (v !== undefined) out[k] = (out[k] ?? 0) + v;
@@ -438,11 +398,9 @@ export function mergeRunResults(parts: readonly RunResult[], opts: MergeOptions 
 
   // Latency metrics: exact.
   const metrics = {} as Record<MetricName, MetricBlock>;
-  const stats = new Map<MetricName, LatencyStat | null>();
   for (const name of METRIC_NAMES) {
     const m = mergeBlocks(parts.map((p) => p.metrics[name]));
     metrics[name] = m.block;
-    stats.set(name, m.stat);
     if (!m.exact) approximate.push(name);
   }
 
@@ -603,7 +561,5 @@ export function mergeRunResults(parts: readonly RunResult[], opts: MergeOptions 
     formulas: p0.formulas,
     notes,
   };
-  const vllm = vllmKeys(p0.vllm, partial, stats);
-  if (vllm.unknown.length > 0) notes.push(`vllm keys ${vllm.unknown.join(', ')} could not be recomputed from the merged metrics (null)`);
-  return { ...partial, vllm: vllm.keys };
+  return { ...partial, vllm: vllmCompatibleKeys(partial) };
 }

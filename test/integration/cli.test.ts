@@ -2,36 +2,22 @@
 // Output files and their columns, exit codes (0, 2, 4, 130), one-line input errors that send nothing, the API
 // key never leaking, SIGINT keeping everything measured, and --help listing every option with its default.
 // The child is spawned asynchronously: the mock lives on this process's event loop and must keep serving.
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { RUN_OPTIONS } from '../../src/config/options.js';
+import { ROOT, ensureBuilt } from '../helpers/build.js';
 import { startMock, type MockKnobs, type MockPerRequest, type MockRequestInfo, type StartedMock } from '../helpers/mock-openai.js';
 
-const ROOT = join(import.meta.dirname, '..', '..');
 const BIN = join(ROOT, 'bin', 'pd-bench.js');
 const MAIN_JS = join(ROOT, 'dist', 'cli', 'main.js');
 
-function newestMtime(dir: string): number {
-  let t = 0;
-  for (const e of readdirSync(dir, { withFileTypes: true })) {
-    const p = join(dir, e.name);
-    t = Math.max(t, e.isDirectory() ? newestMtime(p) : statSync(p).mtimeMs);
-  }
-  return t;
-}
-
 beforeAll(() => {
-  // The CLI runs from dist/. Rebuild when it is missing or older than src/, so these tests never check stale
-  // code. tsc exits non-zero on type errors elsewhere in src/ but still emits; only the output matters here.
-  if (!existsSync(MAIN_JS) || statSync(MAIN_JS).mtimeMs < newestMtime(join(ROOT, 'src'))) {
-    spawnSync('npx', ['tsc', '-p', 'tsconfig.build.json'], { cwd: ROOT, encoding: 'utf8' });
-  }
-  expect(existsSync(MAIN_JS), 'dist/cli/main.js: build with npx tsc -p tsconfig.build.json').toBe(true);
+  expect(ensureBuilt(MAIN_JS), 'dist/cli/main.js: build with npx tsc -p tsconfig.build.json').toBe(true);
 }, 120_000);
 
 const mocks: StartedMock[] = [];

@@ -3,8 +3,7 @@
 // count, with no request-id collisions); an abort cancels in-flight turns in every worker and still returns the
 // merged result; and the CLI path writes a requests.csv row for every request and a summary.json that agrees.
 // The worker threads run the compiled build (dist/), rebuilt here when older than src/ as the CLI tests do.
-import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
@@ -18,25 +17,13 @@ import { runWithWorkers, WorkerCrashError, type WorkerRunOptions } from '../../s
 import type { RequestRecord } from '../../src/result/record.js';
 import type { RunResult } from '../../src/result/schema.js';
 import type { ScrapeResult, ServerScraper } from '../../src/scrape/types.js';
+import { ROOT, ensureBuilt } from '../helpers/build.js';
 import { startMock, type MockKnobs, type StartedMock } from '../helpers/mock-openai.js';
 
-const ROOT = join(import.meta.dirname, '..', '..');
 const WORKER_JS = join(ROOT, 'dist', 'driver', 'worker-main.js');
 
-function newestMtime(dir: string): number {
-  let t = 0;
-  for (const e of readdirSync(dir, { withFileTypes: true })) {
-    const p = join(dir, e.name);
-    t = Math.max(t, e.isDirectory() ? newestMtime(p) : statSync(p).mtimeMs);
-  }
-  return t;
-}
-
 beforeAll(() => {
-  if (!existsSync(WORKER_JS) || statSync(WORKER_JS).mtimeMs < newestMtime(join(ROOT, 'src'))) {
-    spawnSync('npx', ['tsc', '-p', 'tsconfig.build.json'], { cwd: ROOT, encoding: 'utf8' });
-  }
-  expect(existsSync(WORKER_JS), 'dist/driver/worker-main.js: build with npm run build').toBe(true);
+  expect(ensureBuilt(WORKER_JS), 'dist/driver/worker-main.js: build with npm run build').toBe(true);
 }, 120_000);
 
 const mocks: StartedMock[] = [];
