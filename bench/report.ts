@@ -363,23 +363,28 @@ export const FINDINGS: readonly string[] = [
     'an add+remove pair costs 4.9 us with no other listener, 22 us with 5,000 and 58 us with 10,000 (micro-benchmark on this machine). At 5,000 streams (~7,000 listeners), `--cpu-prof` over the steady window put 561 ms in `addEventListener` and 287 ms in ' +
     '`sleepUntil`\'s `done` (the remove) out of 2.95 s of main-thread work in 13 s: 29% of pd-bench\'s JavaScript time, about 6 us of its ~50 us per chunk there, and it grows with the square of the streams. ' +
     'Fix: one listener per signal. `run.ts`: keep pending sleeps in a `Set` and register a single handler on `stop.signal` that wakes them all (`sleepUntil` then only adds and deletes a `Set` entry); ' +
-    '`target-client.ts`: register each distinct signal once (a `WeakMap<AbortSignal, Set<TurnExchange>>`) and abort the exchanges in its `Set`.',
+    '`target-client.ts`: register each distinct signal once (a `WeakMap<AbortSignal, Set<TurnExchange>>`) and abort the exchanges in its `Set`.' +
+    ' **Fixed** after this finding: `src/util/abort-fanout.ts` keeps one listener per signal and a `Set` of callbacks (O(1) unsubscribe); `sleepUntil`, the client and `--max-concurrency` use it.',
   '**2. The connection pool is smaller than the schedule\'s concurrency, and the queue wait lands in TTFT.** `src/run.ts:109` sizes the pool at `numUsers + warmupRequests + 32`, but the multi-round schedule can have up to numUsers x R/(R-1) turns in flight ' +
     '(each user\'s last turn overlaps a new user\'s first: 2x num-users for run_pd.sh\'s 2 rounds) whenever streams last about as long as a user\'s gap, i.e. exactly when the server is slow. The extra requests wait in undici\'s queue after `sentMs` was stamped ' +
     '(`src/client/target-client.ts:171-173`: stamped, then `pool.dispatch`), so TTFT silently includes client-side queueing. Measured: num-users 150, 4 rounds, ~200 streams due (TTFT 50 ms, ITL 10 ms, 100 tokens): pd-bench reported TTFT p50 268 ms / p99 493 ms; ' +
     'the mock read those requests 247 ms (p50) after pd-bench\'s sent stamp, and its own TTFT was 50.5 ms. (This suite sets num-users = streams to stay clear of it.) ' +
-    'Fix: size the pool for the schedule\'s peak, `ceil(numUsers * R/(R-1)) + warmupRequests + 32` (or `--max-concurrency` when set), and stamp `sentMs` in `onRequestStart` (when undici hands the request to a socket), reporting any pool wait as its own figure.',
+    'Fix: size the pool for the schedule\'s peak, `ceil(numUsers * R/(R-1)) + warmupRequests + 32` (or `--max-concurrency` when set), and stamp `sentMs` in `onRequestStart` (when undici hands the request to a socket), reporting any pool wait as its own figure.' +
+    ' **Fixed** after this finding: the pool has a connection for every request in flight (`connections: null`; `--max-concurrency` is the cap) and `sentMs` is stamped in `onRequestStart`, so any client-side wait is schedule lag (test: `runBenchmark: connection pool` in `test/integration/run.test.ts`).',
   '**3. faker is imported with all its locales.** `src/workload/text.ts:6` (`import { Faker, en } from \'@faker-js/faker\'`) loads every locale: 17 MB of heap and 32 MB of RSS, against 2.9 MB for `@faker-js/faker/locale/en`. ' +
     'That heap is marked by every major GC, so it lengthens exactly the pauses that make the TTFT tail. Fix: `import { faker } from \'@faker-js/faker/locale/en\'` and call `faker.seed([seed, 0x5e47])` at the top of the `TextFactory` constructor ' +
-    '(which uses it synchronously, so sharing the instance is safe); the generated sentences and questions are byte-identical (checked for seeds 0, 1 and 7).',
+    '(which uses it synchronously, so sharing the instance is safe); the generated sentences and questions are byte-identical (checked for seeds 0, 1 and 7).' +
+    ' **Fixed** after this finding, as described (42 MB less RSS in a process that builds the text, same sentences).',
   '**4. On one core, V8\'s concurrent GC threads stall the event loop.** Pinned to one core, the client\'s main thread waits in its incremental-marking steps for marking threads that need the same core: `--trace-gc` at 1,000 streams showed ' +
     'a mark-compact every ~3 s (old generation 45-77 MB) with single steps of 16-28 ms. The bare loop shows the same steps, with a heap half the size and half as many mark-compacts. With `node --single-threaded-gc` no step exceeded 2.8 ms, and in back-to-back runs the ' +
     'TTFT error p99 at 1,000 streams fell from 34-40 ms to about 12 ms (the table above repeats this comparison in every run). The flag cannot be set at run time (`v8.setFlagsFromString(\'--single-threaded-gc\')` aborts Node 20 at the next GC), ' +
     'so the fix belongs where the process starts: `bin/pd-bench.js` could re-spawn itself with `--single-threaded-gc` when `os.availableParallelism()` is 1 (or on a flag), and the README should recommend it for pinned or single-CPU clients. ' +
-    'The mock in this suite runs with it for the same reason.',
+    'The mock in this suite runs with it for the same reason.' +
+    ' **Open**: pd-bench does not re-spawn itself with the flag yet.',
   '**5. The sent stamp precedes undici\'s pool scan.** `src/client/target-client.ts:171-173` stamps `sentMs`, then calls `pool.dispatch`, and undici\'s `Pool` picks a connection by walking its client list to the first idle one (`node_modules/undici/lib/dispatcher/pool.js`, `[kGetDispatcher]`): ' +
     'with ~1,000 connections busy, `Pool.prototype.dispatch` took 75 us at p50, 232 us at p90 and 1.2 ms at p99 (wrapped and timed in pd-bench at 1,000 streams), all of it inside the measured TTFT, and longer with more connections. The bare loop uses the same `Pool`, so this is in the floor too; it is a quarter of the 0.5 ms p50 budget. ' +
-    'Fix: stamp `sentMs` in `onRequestStart` (undici calls it just before writing the request to its socket), which also answers finding 2; or keep a free list of undici `Client`s instead of a `Pool`.',
+    'Fix: stamp `sentMs` in `onRequestStart` (undici calls it just before writing the request to its socket), which also answers finding 2; or keep a free list of undici `Client`s instead of a `Pool`.' +
+    ' **Fixed** after this finding: pd-bench stamps in `onRequestStart`. The bare loop still stamps before `pool.dispatch`, so from this run on the floor carries that scan and pd-bench does not.',
   '**Not pd-bench: the machine.** With one stream the client and the mock sleep between chunks, and a wake-up on this VM takes ~0.2-0.5 ms each way: the bare loop shows the same ~1 ms TTFT error at one stream as pd-bench does. ' +
     'Under load both processes are awake and loopback delivery takes ~0.05 ms (the response leg\'s p50 at 100+ streams).',
 ];
