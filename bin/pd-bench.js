@@ -1,16 +1,56 @@
 #!/usr/bin/env node
 // Shim: the CLI lives in the compiled TypeScript (built by `npm install` through the prepare script).
-let cli;
-try {
-  cli = await import('../dist/cli/main.js');
-} catch (err) {
-  if (err && err.code === 'ERR_MODULE_NOT_FOUND' && String(err.message).includes('dist/cli/main.js')) {
-    process.stderr.write('pd-bench: the build output is missing; run `npm install` (or `npm run build`) first\n');
-    process.exit(2);
-  }
-  throw err;
+import { availableParallelism } from 'node:os';
+
+// On one CPU (a 1-vCPU container, or pinned with taskset) V8's concurrent GC threads share the core with the event
+// loop and stall it in 16-28 ms steps, which lands in the measured TTFT and ITL tails (bench/RESULTS.md, finding 4).
+// `--single-threaded-gc` keeps each step short, but V8 takes it only at start-up, so pd-bench starts itself again
+// with it. PD_BENCH_SINGLE_THREADED_GC=0 turns this off, =1 asks for it on any number of CPUs.
+const gcMode = process.env.PD_BENCH_SINGLE_THREADED_GC;
+const wantSingleThreadedGc = gcMode === '1' || (gcMode !== '0' && availableParallelism() === 1);
+if (wantSingleThreadedGc && !process.execArgv.includes('--single-threaded-gc')) {
+  process.exitCode = await relaunch(['--single-threaded-gc', ...process.execArgv]);
+} else {
+  await runCli();
 }
-const code = await cli.main(process.argv);
-process.exitCode = code;
-// Everything is closed by now; if a stray handle kept the loop alive, do not hang the shell.
-setTimeout(() => process.exit(code), 2000).unref();
+
+async function runCli() {
+  let cli;
+  try {
+    cli = await import('../dist/cli/main.js');
+  } catch (err) {
+    if (err && err.code === 'ERR_MODULE_NOT_FOUND' && String(err.message).includes('dist/cli/main.js')) {
+      process.stderr.write('pd-bench: the build output is missing; run `npm install` (or `npm run build`) first\n');
+      process.exit(2);
+    }
+    throw err;
+  }
+  const code = await cli.main(process.argv);
+  process.exitCode = code;
+  // Everything is closed by now; if a stray handle kept the loop alive, do not hang the shell.
+  setTimeout(() => process.exit(code), 2000).unref();
+}
+
+/** Runs this script again under the given node flags and resolves with its exit code. */
+async function relaunch(nodeFlags) {
+  const { spawn } = await import('node:child_process');
+  const { fileURLToPath } = await import('node:url');
+  const { constants } = await import('node:os');
+  // Its own process group, so a terminal's Ctrl-C reaches only this process, which passes each signal on exactly
+  // once: the CLI reads a second SIGINT as "force quit" and would skip writing the results.
+  const child = spawn(process.execPath, [...nodeFlags, fileURLToPath(import.meta.url), ...process.argv.slice(2)], {
+    stdio: 'inherit',
+    detached: true,
+  });
+  const forward = (sig) => {
+    if (child.exitCode === null && child.signalCode === null) child.kill(sig);
+  };
+  for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP']) process.on(sig, forward);
+  return new Promise((resolve) => {
+    child.once('error', (err) => {
+      process.stderr.write(`pd-bench: could not start node with ${nodeFlags.join(' ')}: ${err.message}\n`);
+      resolve(1);
+    });
+    child.once('exit', (code, signal) => resolve(code ?? 128 + (constants.signals[signal] ?? 0)));
+  });
+}

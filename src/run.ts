@@ -1,6 +1,6 @@
 // The orchestrator: workload x schedule x client -> recorder -> RunResult. It measures and emits typed
 // callbacks but prints and writes nothing, so it can be used as a library and tested without IO.
-import { cpus, totalmem } from 'node:os';
+import { availableParallelism, cpus, totalmem } from 'node:os';
 import { TargetClient, type TurnRequest, type TurnSender } from './client/target-client.js';
 import type { RunConfig } from './config/options.js';
 import { redactConfig } from './config/resolve.js';
@@ -405,6 +405,8 @@ export async function runBenchmark(options: RunOptions, signal?: AbortSignal): P
       platform: process.platform,
       arch: process.arch,
       cpus: c.length,
+      availableCpus: availableParallelism(),
+      nodeFlags: [...process.execArgv],
       cpuModel: c[0]?.model ?? 'unknown',
       totalMemoryBytes: totalmem(),
     },

@@ -722,8 +722,8 @@ function configSection(views: readonly TargetView[]): string {
       envRows.push([
         esc(runName(v, i)),
         esc(`${r.tool.name} ${r.tool.version}`),
-        esc(`node ${e.node}, ${e.platform}/${e.arch}`),
-        esc(`${e.cpus} × ${e.cpuModel}`),
+        esc(`node ${e.node}${e.nodeFlags?.length ? ` ${e.nodeFlags.join(' ')}` : ''}, ${e.platform}/${e.arch}`),
+        esc(`${e.cpus} × ${e.cpuModel}${e.availableCpus !== undefined && e.availableCpus < e.cpus ? ` (${e.availableCpus} available to pd-bench)` : ''}`),
         esc(fmtBytes(e.totalMemoryBytes)),
         esc(`${r.startedAt} → ${r.endedAt}`),
         esc(`loop delay p99 ${fmt(h.loopDelayMs.p99)} ms, schedule lag p99 ${fmt(h.scheduleLagP99Ms)} ms, CPU ${fmt(h.cpuShare)} core, RSS ${fmtBytes(h.maxRssBytes)}`),

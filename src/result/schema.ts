@@ -107,6 +107,10 @@ export interface RunResult {
     platform: string;
     arch: string;
     cpus: number;
+    /** CPUs this process may run on (its affinity mask, e.g. under taskset); absent in results from before 2026-11-24. */
+    availableCpus?: number;
+    /** Node's own flags (`process.execArgv`): pd-bench adds --single-threaded-gc on one CPU. */
+    nodeFlags?: string[];
     cpuModel: string;
     totalMemoryBytes: number;
   };

@@ -2,7 +2,7 @@
 // Output files and their columns, exit codes (0, 2, 4, 130), one-line input errors that send nothing, the API
 // key never leaking, SIGINT keeping everything measured, and --help listing every option with its default.
 // The child is spawned asynchronously: the mock lives on this process's event loop and must keep serving.
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -63,10 +63,12 @@ interface Running {
 }
 
 /** Starts the CLI; the environment holds no OPENAI_API_KEY unless given. */
-function start(args: string[], env: Record<string, string> = {}): Running {
+function start(args: string[], env: Record<string, string> = {}, launcher: string[] = []): Running {
   const base = { ...process.env };
   delete base.OPENAI_API_KEY;
-  const child = spawn(process.execPath, [BIN, ...args], { cwd: ROOT, env: { ...base, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  delete base.PD_BENCH_SINGLE_THREADED_GC;
+  const argv = [...launcher, process.execPath, BIN, ...args];
+  const child = spawn(argv[0] as string, argv.slice(1), { cwd: ROOT, env: { ...base, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
   children.push(child);
   let stdout = '';
   let stderr = '';
@@ -76,8 +78,8 @@ function start(args: string[], env: Record<string, string> = {}): Running {
   return { child, done };
 }
 
-async function cli(args: string[], env: Record<string, string> = {}, timeoutMs = 30_000): Promise<Exit> {
-  const r = start(args, env);
+async function cli(args: string[], env: Record<string, string> = {}, timeoutMs = 30_000, launcher: string[] = []): Promise<Exit> {
+  const r = start(args, env, launcher);
   const timer = setTimeout(() => r.child.kill('SIGKILL'), timeoutMs);
   try {
     return await r.done;
@@ -385,7 +387,11 @@ describe('pd-bench run: wrong target', () => {
 });
 
 describe('pd-bench run: interrupted', () => {
-  it.each(['SIGINT', 'SIGTERM'] as const)('rows reach requests.csv while running; %s exits 130, writes all three files, in-flight requests cancelled', async (sig) => {
+  it.each([
+    ['SIGINT', 'unset'],
+    ['SIGTERM', 'unset'],
+    ['SIGINT', '1'],
+  ] as const)('rows reach requests.csv while running; %s exits 130, writes all three files, in-flight requests cancelled (PD_BENCH_SINGLE_THREADED_GC=%s)', async (sig, gc) => {
     // The preflight and the first 3 measured requests are quick; later ones hang so they are in flight at the interrupt.
     let measured = 0;
     const m = await mock({ ttftMs: 5, itlMs: 1 }, (info) => {
@@ -395,7 +401,7 @@ describe('pd-bench run: interrupted', () => {
     const out = tmp();
     const csvPath = join(out, 'requests.csv');
     const run = start(['run', '--base-url', m.url, '--time', '60', '--num-users', '4', '--num-rounds', '3', '--qps', '8', '--answer-len', '4',
-      '--shared-system-prompt', '10', '--user-history-prompt', '20', '--output-dir', out]);
+      '--shared-system-prompt', '10', '--user-history-prompt', '20', '--output-dir', out], gc === '1' ? { PD_BENCH_SINGLE_THREADED_GC: gc } : {});
     const dataRows = (): number => (existsSync(csvPath) ? readCsv(csvPath).rows.length : 0);
     // requests.csv is streamed: finished requests are on disk while the run goes on.
     expect(await until(() => dataRows() >= 3, 20_000), 'no rows streamed to requests.csv').toBe(true);
@@ -434,6 +440,41 @@ describe('pd-bench run: interrupted', () => {
     const sc = readCsv(join(out, 'summary.csv'));
     expect(sc.rows).toHaveLength(1);
     expect(sc.rows[0]?.interrupted).toBe('true');
+    // With the flag asked for, the signal went to the launcher, which passed it on once to the run it started.
+    expect(summary.environment.nodeFlags.includes('--single-threaded-gc')).toBe(gc === '1');
+  });
+});
+
+const hasTaskset = spawnSync('taskset', ['-c', '0', 'true'], { stdio: 'ignore' }).status === 0;
+
+describe.skipIf(!hasTaskset)('pd-bench on one CPU', () => {
+  const shortRun = (out: string, url: string): string[] =>
+    ['run', '--base-url', url, '--time', '2', '--num-users', '2', '--num-rounds', '2', '--qps', '4', '--answer-len', '4',
+      '--shared-system-prompt', '10', '--user-history-prompt', '20', '--output-dir', out];
+
+  it('restarts itself under node --single-threaded-gc (V8\'s GC threads would stall the loop), and the results record it', async () => {
+    const m = await mock({ ttftMs: 5, itlMs: 1 });
+    const out = tmp();
+    const r = await cli(shortRun(out, m.url), {}, 30_000, ['taskset', '-c', '0']);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toContain('TTFT');
+    const summary = JSON.parse(readFileSync(join(out, 'summary.json'), 'utf8')) as Record<string, any>;
+    expect(summary.environment.availableCpus).toBe(1);
+    expect(summary.environment.nodeFlags).toContain('--single-threaded-gc');
+    expect(summary.counts.ok).toBeGreaterThan(0);
+  });
+
+  it('PD_BENCH_SINGLE_THREADED_GC=0 keeps Node\'s defaults; a bad exit code passes through the launcher', async () => {
+    const m = await mock({ ttftMs: 5, itlMs: 1 });
+    const out = tmp();
+    const r = await cli(shortRun(out, m.url), { PD_BENCH_SINGLE_THREADED_GC: '0' }, 30_000, ['taskset', '-c', '0']);
+    expect(r.code, r.stderr).toBe(0);
+    const summary = JSON.parse(readFileSync(join(out, 'summary.json'), 'utf8')) as Record<string, any>;
+    expect(summary.environment.availableCpus).toBe(1);
+    expect(summary.environment.nodeFlags).not.toContain('--single-threaded-gc');
+    const bad = await cli(['run', '--base-url', m.url, '--qps', '-1', '--output-dir', join(out, 'never')], {}, 30_000, ['taskset', '-c', '0']);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr.split('\n').filter((l) => l.trim() !== ''), bad.stderr).toHaveLength(1);
   });
 });
 
