@@ -15,17 +15,17 @@ const QUOTE = 0x22;
 let bodyBytes = 0;
 
 class StampingHandler implements Dispatcher.DispatchHandler {
-  readonly sentNs: bigint;
+  /** Stamped where pd-bench stamps it: when undici hands the request to a socket, after the pool's scan. */
+  sentNs = 0n;
   readonly chunks: bigint[] = [];
   #resolve: (h: StampingHandler, ok: boolean) => void;
   #status = 0;
   endNs = 0n;
-  constructor(sentNs: bigint, resolve: (h: StampingHandler, ok: boolean) => void) {
-    this.sentNs = sentNs;
+  constructor(resolve: (h: StampingHandler, ok: boolean) => void) {
     this.#resolve = resolve;
   }
   onRequestStart(): void {
-    // undici's handler API: nothing to keep.
+    this.sentNs = process.hrtime.bigint();
   }
   onResponseStart(_c: Dispatcher.DispatchController, statusCode: number): void {
     this.#status = statusCode;
@@ -52,7 +52,7 @@ workerMain('bare', async (spec, win, signal): Promise<Partial<WorkerResult>> => 
   const base = new URL(spec.baseUrl);
   const path = `${base.pathname.replace(/\/+$/, '')}/chat/completions`;
   const pool = new Pool(base.origin, {
-    connections: spec.numUsers + 32,
+    connections: null, // as pd-bench without --max-concurrency: a connection for every request in flight
     pipelining: 1,
     keepAliveTimeout: 4_000,
     keepAliveMaxTimeout: 600_000,
@@ -90,7 +90,7 @@ workerMain('bare', async (spec, win, signal): Promise<Partial<WorkerResult>> => 
         }
         resolve(ok);
       };
-      pool.dispatch({ method: 'POST', path, headers: { ...headers, 'x-user-id': String(userId) }, body }, new StampingHandler(process.hrtime.bigint(), done));
+      pool.dispatch({ method: 'POST', path, headers: { ...headers, 'x-user-id': String(userId) }, body }, new StampingHandler(done));
     });
 
   const params: MultiRoundParams = { numUsers: spec.numUsers, numRounds: spec.numRounds, qps: spec.qps, initUserId: 0 };

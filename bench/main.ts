@@ -45,7 +45,7 @@ const FULL = {
     { streams: 1000, ttftMs: 50, itlMs: 100, answerLen: 50, timeS: 20 },
     { streams: 5000, ttftMs: 50, itlMs: 500, answerLen: 20, timeS: 26 },
   ] satisfies Shape[],
-  /** The level at which pd-bench also runs under node --single-threaded-gc. */
+  /** The level at which pd-bench also runs with the other GC setting (VARIANT). */
   gcVariantAt: 1000,
   // Chunk-bound: 100-token answers at ITL 10 ms, 100 chunks/s per stream, more streams each step.
   chunkSweep: { ttftMs: 50, itlMs: 10, answerLen: 100, timeS: 10, streams: [100, 150, 200, 250, 300, 350, 400, 450, 500, 600] },
@@ -104,6 +104,16 @@ const nCpu = cpus().length;
 const pin = hasTaskset && nCpu >= 2;
 const CLIENT_CPU = '0';
 const MOCK_CPU = '1';
+/**
+ * The client processes run with the node flags pd-bench's CLI gives itself here: with one CPU to run on (pinned,
+ * or a one-CPU machine) `bin/pd-bench.js` restarts itself under --single-threaded-gc (finding 4). The bare loop
+ * gets the same flags, so the floor differs from pd-bench only in the work it skips.
+ */
+const CLIENT_FLAGS: string[] = pin || nCpu === 1 ? ['--single-threaded-gc'] : [];
+/** The one extra pd-bench run: the other GC setting, so every run shows what the flag is worth. */
+const VARIANT = CLIENT_FLAGS.length > 0
+  ? { label: 'Node\'s defaults', flags: [] as string[] }
+  : { label: '--single-threaded-gc', flags: ['--single-threaded-gc'] };
 
 function pinPid(pid: number, cpu: string): void {
   if (pin) spawnSync('taskset', ['-a', '-c', '-p', cpu, String(pid)], { stdio: 'ignore' });
@@ -356,11 +366,11 @@ async function main(): Promise<void> {
     for (const s of plan.accuracy) {
       const p = pacing(s);
       progress(`accuracy: ${s.streams} streams (TTFT ${s.ttftMs} ms, ITL ${s.itlMs} ms, ${s.answerLen} tokens, ${fmt(p.rate, 1)} req/s, ${s.timeS} s)`);
-      const pd = await measure('pdbench', s, dir, `acc${s.streams}`);
-      const bare = await measure('bare', s, dir, `acc${s.streams}`);
-      // What node --single-threaded-gc does for pd-bench on one core (see FINDINGS in report.ts).
-      const pdSingleThreadedGc = s.streams === plan.gcVariantAt ? await measure('pdbench', s, dir, `acc${s.streams}-stgc`, ['--single-threaded-gc']) : undefined;
-      levels.push({ shape: s, numUsers: p.numUsers, qps: p.qps, rate: p.rate, pd, bare, pdSingleThreadedGc });
+      const pd = await measure('pdbench', s, dir, `acc${s.streams}`, CLIENT_FLAGS);
+      const bare = await measure('bare', s, dir, `acc${s.streams}`, CLIENT_FLAGS);
+      // What the other GC setting does for pd-bench (see FINDINGS in report.ts, number 4).
+      const pdVariant = s.streams === plan.gcVariantAt ? { ...VARIANT, m: await measure('pdbench', s, dir, `acc${s.streams}-gc`, VARIANT.flags) } : undefined;
+      levels.push({ shape: s, numUsers: p.numUsers, qps: p.qps, rate: p.rate, pd, bare, pdVariant });
       const a = pd.accuracy;
       progress(
         `  TTFT error p50 ${fmt(a?.ttftError.p50 ?? NaN, 3)} p99 ${fmt(a?.ttftError.p99 ?? NaN, 3)} ms; loop p99 ${fmt(pd.worker.loopDelayMs.p99)} ms; ` +
@@ -371,7 +381,7 @@ async function main(): Promise<void> {
     const sweep = async (steps: Shape[], into: CapacityStep[], label: string): Promise<void> => {
       for (const s of steps) {
         const p = pacing(s);
-        const m = await measure('pdbench', s, dir, `cap-${label}-${s.streams}`);
+        const m = await measure('pdbench', s, dir, `cap-${label}-${s.streams}`, CLIENT_FLAGS);
         const offeredChunks = p.rate * s.answerLen;
         const chunksPerS = m.traffic.chunks / m.worker.windowS;
         const reasons: string[] = [];
@@ -426,6 +436,7 @@ async function main(): Promise<void> {
         ? 'none: only one CPU'
         : 'none: taskset not found',
     commit: `${git(['rev-parse', '--short', 'HEAD'])}${git(['status', '--porcelain']) ? ' with uncommitted changes' : ''}`,
+    clientNodeFlags: CLIENT_FLAGS,
     rounds: ROUNDS,
     slack: SLACK,
     historyTokens: HISTORY_TOKENS,

@@ -29,8 +29,16 @@ export interface LevelResult {
   rate: number;
   pd: Measured;
   bare: Measured | undefined;
-  /** pd-bench again, its process started with node --single-threaded-gc (one level only). */
+  /** pd-bench again with the other GC setting (one level only): `label` names it, `flags` are its node flags. */
+  pdVariant?: { label: string; flags: string[]; m: Measured } | undefined;
+  /** Raw results from before 2026-11-24 21:00: the variant was always --single-threaded-gc. */
   pdSingleThreadedGc?: Measured | undefined;
+}
+
+/** The level's extra pd-bench run, from either raw format. */
+function variantOf(l: LevelResult): { label: string; flags: string[]; m: Measured } | undefined {
+  if (l.pdVariant) return l.pdVariant;
+  return l.pdSingleThreadedGc ? { label: '--single-threaded-gc', flags: ['--single-threaded-gc'], m: l.pdSingleThreadedGc } : undefined;
 }
 
 export interface CapacityStep {
@@ -50,6 +58,8 @@ export interface SuiteResult {
   machine: { cpuModel: string; cpus: number; memoryGiB: number; kernel: string; node: string; loadBefore: number[]; loadAfter: number[] };
   pinning: string;
   commit: string;
+  /** Node flags of the main client runs (pd-bench and the bare loop); absent in raw results from before 2026-11-24 21:00 (none). */
+  clientNodeFlags?: string[];
   rounds: number;
   slack: number;
   historyTokens: number;
@@ -119,7 +129,17 @@ export function renderResults(s: SuiteResult): string {
       `${repeated} measurement(s) with more than 0.1 were repeated once and the quieter run kept (marked (r)).`,
   );
   p(`- **Pinning:** ${s.pinning}. Each measurement starts a fresh client process and a fresh mock process, so CPU time and peak RSS belong to that measurement alone.`);
-  p('- **Traffic:** 127.0.0.1 only. The mock (`src/sim/mock-main.ts --send-log`) streams chat completions with its configured TTFT and ITL, one content token per chunk, and logs when it read each request body and when it wrote each content chunk. It runs under `node --single-threaded-gc`: pinned to one core, V8\'s concurrent GC threads would compete with its main thread and stall it for up to ~40 ms, making the reference late and bursty. The client processes run with Node\'s defaults, as a user runs pd-bench (one extra pd-bench run shows what the same flag does for it).');
+  const clientFlags = s.clientNodeFlags ?? [];
+  const mainLabel = clientFlags.length ? clientFlags.join(' ') : 'Node\'s defaults';
+  const variantLevel = s.levels.find((l) => variantOf(l)?.m.accuracy);
+  const variantLabel = variantLevel ? (variantOf(variantLevel) as { label: string }).label : undefined;
+  p(
+    '- **Traffic:** 127.0.0.1 only. The mock (`src/sim/mock-main.ts --send-log`) streams chat completions with its configured TTFT and ITL, one content token per chunk, and logs when it read each request body and when it wrote each content chunk. It runs under `node --single-threaded-gc`: pinned to one core, V8\'s concurrent GC threads would compete with its main thread and stall it for up to ~40 ms, making the reference late and bursty. ' +
+      (clientFlags.length
+        ? `The client processes (pd-bench and the bare loop) run under \`node ${clientFlags.join(' ')}\`, as pd-bench's CLI runs itself on one CPU (finding 4)`
+        : 'The client processes run with Node\'s defaults, as a user runs pd-bench') +
+      `${variantLabel ? `; one extra pd-bench run shows it with ${variantLabel}` : ''}.`,
+  );
   p();
 
   p('## Against the targets');
@@ -176,7 +196,7 @@ export function renderResults(s: SuiteResult): string {
   p();
   p(
     '**The floor** is `bench/bare-worker.ts`: the same schedule functions (same due times, same streams), the same undici `Pool` settings as pd-bench\'s TargetClient, one fixed body of about the same size, and a dispatch handler that does not parse (no SSE framing, no JSON, no histograms, and none of pd-bench\'s other modules loaded). ' +
-      'Like pd-bench it takes one hrtime stamp per socket read and writes each request\'s stamps out in 1 MiB batches (reads holding a content delta are found by a byte search), so it is also the timing floor. ' +
+      'Like pd-bench it stamps the send when undici hands the request to a socket (`onRequestStart`; suites before 2026-11-24 21:00 stamped it before `pool.dispatch`), takes one hrtime stamp per socket read and writes each request\'s stamps out in 1 MiB batches (reads holding a content delta are found by a byte search), so it is also the timing floor. ' +
       'CPU per chunk = window CPU / content chunks the mock wrote in the window, for both.',
   );
   p();
@@ -225,14 +245,15 @@ export function renderResults(s: SuiteResult): string {
   p();
   p('pd-bench\'s own summary covers the whole run including the ramp, and its TTFT includes the mock\'s lateness against its 50 ms setting; the error columns above compare against what the mock actually did.');
   p();
-  const variants = s.levels.filter((l) => l.pdSingleThreadedGc?.accuracy);
+  const variants = s.levels.filter((l) => variantOf(l)?.m.accuracy);
   if (variants.length > 0) {
-    p('**pd-bench under `node --single-threaded-gc`** (the same level run once more, the client process started with that flag; see the findings):');
+    p(`**pd-bench with ${variantLabel}** (the same level run once more; see finding 4):`);
     p();
     p('| streams | client | TTFT error p50 / p99 / max | request leg p99 | response leg p99 | ITL abs. error p50 / p99 / max | loop delay p99 / max | CPU per chunk | other processes\' CPU |');
     p('|---|---|---|---|---|---|---|---|---|');
     for (const l of variants) {
-      for (const [name, m] of [['default', l.pd], ['--single-threaded-gc', l.pdSingleThreadedGc as Measured]] as const) {
+      const v = variantOf(l) as { label: string; m: Measured };
+      for (const [name, m] of [[mainLabel, l.pd], [v.label, v.m]] as const) {
         const a = m.accuracy as Accuracy;
         p(
           `| ${int(l.shape.streams)} | ${name} | ${d3(a.ttftError)} | ${f(a.requestLeg.p99, 3)} | ${f(a.responseLeg.p99, 3)} | ${d3(a.itlAbsError)} | ${f(m.worker.loopDelayMs.p99)} / ${f(m.worker.loopDelayMs.max)} ms | ${f(perChunkUs(m), 1)} us | ${load(m)} |`,
@@ -311,22 +332,23 @@ export function renderResults(s: SuiteResult): string {
       const resp = a.responseLeg;
       const big = req.p99 > resp.p99 ? 'request' : 'response';
       const fl = lv1000.bare?.accuracy;
-      const v = lv1000.pdSingleThreadedGc?.accuracy;
+      const vr = variantOf(lv1000);
+      const v = vr?.m.accuracy;
       why.push(
         `TTFT error at 1,000 streams: p50 ${f(a.ttftError.p50, 3)} ms, p99 ${f(a.ttftError.p99, 3)} ms. It splits into the request leg (p50 ${f(req.p50, 3)} / p99 ${f(req.p99, 3)} ms) and the response leg (p50 ${f(resp.p50, 3)} / p99 ${f(resp.p99, 3)} ms); the ${big} leg dominates the tail. ` +
           `${fl ? `The bare loop, on the same machine against the same mock, gets p50 ${f(fl.ttftError.p50, 3)} ms and p99 ${f(fl.ttftError.p99, 3)} ms: ${fl.ttftError.p99 > 2 ? 'the p99 target is out of reach of any Node client measured this way here, because' : 'so'} ` : ''}` +
-          `the tail comes from stalls of a few to a few tens of ms in either process (the client's loop delay max ${f(w.loopDelayMs.max)} ms, the mock's ${f(lv1000.pd.mock?.loop_delay_ms?.max)} ms): garbage-collection pauses, which on one core include waiting for V8's concurrent GC threads, and the machine's other load. ` +
+          `the tail comes from stalls of a few to a few tens of ms in either process (the client's loop delay max ${f(w.loopDelayMs.max)} ms, the mock's ${f(lv1000.pd.mock?.loop_delay_ms?.max)} ms): garbage-collection pauses${clientFlags.includes('--single-threaded-gc') ? '' : ', which on one core include waiting for V8\'s concurrent GC threads'}, the machine's other load, and timers and socket reads that fall due together. ` +
           `A stall in the mock while a request arrives lands in the request leg and is the reference's error, not pd-bench's: no client can see it. ` +
-          `pd-bench's own share is the difference to the floor: its heap is about twice the bare loop's (faker's locales, the tokenizer, conversations), so its major GCs are longer and more frequent.` +
-          `${v ? ` Started with node --single-threaded-gc, pd-bench got p50 ${f(v.ttftError.p50, 3)} ms and p99 ${f(v.ttftError.p99, 3)} ms in this run.` : ''}` +
-          `${a.ttftError.p50 > 0.5 && fl ? ` The p50 is ${f(a.ttftError.p50 - fl.ttftError.p50, 3)} ms above the floor's (request leg p50 ${f(req.p50 - fl.requestLeg.p50, 3)} ms, response leg p50 ${f(resp.p50 - fl.responseLeg.p50, 3)} ms above). Both clients' request legs also hold undici's \`Pool.dispatch\` after the sent stamp, which scans the pool's clients for a free one (finding 5).` : ''}`,
+          `pd-bench's own share is the difference to the floor: its heap is larger than the bare loop's (the tokenizer, the conversations, the histograms), so its major GCs are longer, and it does more work per read (SSE framing, JSON, recording).` +
+          `${v && vr ? ` With ${vr.label}, pd-bench got p50 ${f(v.ttftError.p50, 3)} ms and p99 ${f(v.ttftError.p99, 3)} ms in this run.` : ''}` +
+          `${a.ttftError.p50 > 0.5 && fl ? ` The p50 is ${f(a.ttftError.p50 - fl.ttftError.p50, 3)} ms above the floor's (request leg p50 ${f(req.p50 - fl.requestLeg.p50, 3)} ms, response leg p50 ${f(resp.p50 - fl.responseLeg.p50, 3)} ms above).` : ''}`,
       );
     }
   }
   if (lv5000 && lv5000.pd.worker.maxRssBytes > 400e6) {
     const b = lv5000.bare?.worker.maxRssBytes;
     why.push(
-      `RSS at 5,000 streams: ${mb(lv5000.pd.worker.maxRssBytes)} against the bare loop's ${b ? mb(b) : 'n/a'} for the same streams; pd-bench's modules alone take ~80 MB more than the bare loop's before the first request (finding 3 saves 32 MB of it).`,
+      `RSS at 5,000 streams: ${mb(lv5000.pd.worker.maxRssBytes)} against the bare loop's ${b ? mb(b) : 'n/a'} for the same streams; pd-bench's modules alone take ~80 MB more than the bare loop's before the first request (finding 3 saved 32 MB of it).`,
     );
   }
   if (worstRatio.l && worstRatio.r > 2) {
@@ -351,7 +373,9 @@ export const VARIATION =
   'The medians and the memory repeat closely; the tails and the capacity threshold do not, because a handful of 10-60 ms stalls (GC, or another process) in a 15-20 s window decide a p99. ' +
   'Three full runs on this machine on the day the suite was built (the first with an earlier suite: the mock without `--single-threaded-gc`, a smaller bare-loop body): ' +
   'TTFT error at 1,000 streams p50 0.61 / 0.85 / 0.62 ms and p99 40.4 / 10.1 / 34.7 ms (the bare loop\'s p99 12.2 / 14.5 / 21.7 ms); CPU ratio to the bare loop at 5,000 streams 1.94 / 1.63 / 1.61x; ' +
-  'peak RSS at 5,000 streams 328 / 326 / 328 MB; chunk-bound capacity 18.9k / 33.0k / 28.3k chunks/s. Read a tail figure together with the floor\'s in the same run.';
+  'peak RSS at 5,000 streams 328 / 326 / 328 MB; chunk-bound capacity 18.9k / 33.0k / 28.3k chunks/s. ' +
+  'A fourth run (2026-11-24 20:54, commit 776123c: findings 1, 2, 3 and 5 fixed, clients still on Node\'s defaults, the bare loop stamping before the pool scan): p50 0.41 ms, p99 13.3 ms (the bare loop\'s p99 18.2 ms; pd-bench under `--single-threaded-gc` 7.9 ms); ' +
+  'CPU ratio 1.19x; peak RSS 277 MB; chunk-bound capacity 42.4k chunks/s. Read a tail figure together with the floor\'s in the same run.';
 
 /**
  * Written by hand from profiles and traces taken while the suite was built (Node 20, this 2-core machine, client
@@ -380,7 +404,7 @@ export const FINDINGS: readonly string[] = [
     'TTFT error p99 at 1,000 streams fell from 34-40 ms to about 12 ms (the table above repeats this comparison in every run). The flag cannot be set at run time (`v8.setFlagsFromString(\'--single-threaded-gc\')` aborts Node 20 at the next GC), ' +
     'so the fix belongs where the process starts: `bin/pd-bench.js` could re-spawn itself with `--single-threaded-gc` when `os.availableParallelism()` is 1 (or on a flag), and the README should recommend it for pinned or single-CPU clients. ' +
     'The mock in this suite runs with it for the same reason.' +
-    ' **Open**: pd-bench does not re-spawn itself with the flag yet.',
+    ' **Fixed** after this finding: `bin/pd-bench.js` restarts itself under `--single-threaded-gc` when `os.availableParallelism()` is 1 (as for a process pinned by taskset), and the README says so. From the run of 2026-11-24 21:00 on, the suite runs both clients with the flag, as the CLI would run on the client\'s one CPU, and the extra run shows Node\'s defaults.',
   '**5. The sent stamp precedes undici\'s pool scan.** `src/client/target-client.ts:171-173` stamps `sentMs`, then calls `pool.dispatch`, and undici\'s `Pool` picks a connection by walking its client list to the first idle one (`node_modules/undici/lib/dispatcher/pool.js`, `[kGetDispatcher]`): ' +
     'with ~1,000 connections busy, `Pool.prototype.dispatch` took 75 us at p50, 232 us at p90 and 1.2 ms at p99 (wrapped and timed in pd-bench at 1,000 streams), all of it inside the measured TTFT, and longer with more connections. The bare loop uses the same `Pool`, so this is in the floor too; it is a quarter of the 0.5 ms p50 budget. ' +
     'Fix: stamp `sentMs` in `onRequestStart` (undici calls it just before writing the request to its socket), which also answers finding 2; or keep a free list of undici `Client`s instead of a `Pool`.' +
