@@ -63,6 +63,20 @@ const momentsOf = (s: Mergeable): { sum: number; sumSq: number } => {
   return { sum, sumSq: s.sumSq ?? s.count * (sd * sd + s.mean * s.mean) };
 };
 
+/** Count, sum and sum of squares over summaries: exact, whatever else merges only approximately. */
+function totalMoments(list: readonly Mergeable[]): { count: number; sum: number; sumSq: number } {
+  let count = 0;
+  let sum = 0;
+  let sumSq = 0;
+  for (const s of list) {
+    const m = momentsOf(s);
+    count += s.count;
+    sum += m.sum;
+    sumSq += m.sumSq;
+  }
+  return { count, sum, sumSq };
+}
+
 function minOf(values: (number | null)[]): number | null {
   let m: number | null = null;
   for (const v of values) if (v !== null && (m === null || v < m)) m = v;
@@ -103,15 +117,7 @@ function mergeStats(list: readonly Mergeable[]): MergedStat {
     }
     return { summary: merged.summary(), sum: merged.sum, sumSq: merged.sumSq, histogram: merged.encode(), exact: true, stat: merged };
   }
-  let count = 0;
-  let sum = 0;
-  let sumSq = 0;
-  for (const s of nonEmpty) {
-    const m = momentsOf(s);
-    count += s.count;
-    sum += m.sum;
-    sumSq += m.sumSq;
-  }
+  const { count, sum, sumSq } = totalMoments(nonEmpty);
   if (count === 0) return { summary: new LatencyStat().summary(), sum: 0, sumSq: 0, histogram: new LatencyStat().encode(), exact: true, stat: null };
   const mean = sum / count;
   const pct = (k: 'p50' | 'p90' | 'p95' | 'p99' | 'p999'): number | null => weighted(nonEmpty.map((s) => ({ w: s.count, v: s[k] })));
@@ -147,15 +153,7 @@ function mergeBlocks(list: readonly Mergeable[]): { block: MetricBlock; exact: b
  */
 function mergeSigned(list: readonly (StatSummary & { histogram?: string })[]): { summary: StatSummary & { histogram?: string }; exact: boolean } {
   const nonEmpty = list.filter((s) => s.count > 0);
-  let count = 0;
-  let sum = 0;
-  let sumSq = 0;
-  for (const s of nonEmpty) {
-    const m = momentsOf(s);
-    count += s.count;
-    sum += m.sum;
-    sumSq += m.sumSq;
-  }
+  const { count, sum, sumSq } = totalMoments(nonEmpty);
   // The |error| histograms: HDR reports a bucket's top, never below the smallest value recorded, so only the upper
   // clamp (max |error|, exact from the signed min and max) matters.
   const abs = mergeStats(
