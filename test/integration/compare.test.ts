@@ -92,7 +92,10 @@ describe('runComparison: the identical workload', () => {
     expect(ttft?.verdict).toBe('worse');
     expect(ttft?.ratio.value as number).toBeGreaterThan(3);
     expect(report.comparisons[0]?.paired).toBe(true);
-    expect(report.comparisons[0]?.sentence).toMatch(/^b raised p50 TTFT by/);
+    // Largest change first: on a loaded machine the in-process mocks' ITL can move more than TTFT, so only the
+    // TTFT clause is certain, not its place in the sentence.
+    expect(report.comparisons[0]?.sentence).toMatch(/^b raised /);
+    expect(report.comparisons[0]?.sentence).toMatch(/raised p50 TTFT by \d+% \[\d+%, \d+%\]/);
     expect(report.targets[0]?.rounds.map((r) => r.round)).toEqual([1, 2, 3]);
   });
 
