@@ -7,7 +7,8 @@ import { availableParallelism } from 'node:os';
 // `--single-threaded-gc` keeps each step short, but V8 takes it only at start-up, so pd-bench starts itself again
 // with it. PD_BENCH_SINGLE_THREADED_GC=0 turns this off, =1 asks for it on any number of CPUs.
 const gcMode = process.env.PD_BENCH_SINGLE_THREADED_GC;
-const wantSingleThreadedGc = gcMode === '1' || (gcMode !== '0' && availableParallelism() === 1);
+// Not on Windows: there a detached child gets a console window of its own.
+const wantSingleThreadedGc = process.platform !== 'win32' && (gcMode === '1' || (gcMode !== '0' && availableParallelism() === 1));
 if (wantSingleThreadedGc && !process.execArgv.includes('--single-threaded-gc')) {
   process.exitCode = await relaunch(['--single-threaded-gc', ...process.execArgv]);
 } else {
