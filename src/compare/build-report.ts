@@ -5,6 +5,7 @@ import { LatencyStat } from '../metrics/histogram.js';
 import { evaluateSlo } from '../metrics/slo.js';
 import type { MetricBlock, RunResult } from '../result/schema.js';
 import { COMPARISON_METHOD, compareTargets } from './statistics.js';
+import { runTimeline, type RunTimeline } from './timeline.js';
 import type { CompareOrder, CompareTarget, ComparisonReport, HistoryMode, RequestSample, RoundStat, SloSpec, TargetSamples } from './types.js';
 
 export interface ReportTargetInput {
@@ -69,6 +70,20 @@ export function roundStats(samples: readonly RequestSample[]): RoundStat[] {
     }));
 }
 
+/** Each run's series over time; the measured start and span come from its windows, else from its samples. */
+export function timelines(runs: readonly RunResult[], samples: readonly RequestSample[]): RunTimeline[] {
+  return runs.map((run, rep) => {
+    const mine = samples.filter((s) => s.rep === rep);
+    const ws = run.windows ?? [];
+    let startMs = ws.length ? (ws[0] as { startS: number }).startS * 1000 : Number.POSITIVE_INFINITY;
+    if (!Number.isFinite(startMs)) for (const s of mine) startMs = Math.min(startMs, s.sentMs);
+    if (!Number.isFinite(startMs)) startMs = 0;
+    let endMs = ws.length ? (ws[ws.length - 1] as { endS: number }).endS * 1000 : startMs;
+    for (const s of mine) endMs = Math.max(endMs, s.endMs);
+    return runTimeline(mine, rep, startMs, (endMs - startMs) / 1000);
+  });
+}
+
 export function durationOf(runs: readonly RunResult[]): number {
   return runs.reduce((a, r) => a + r.throughput.measuredDurationS, 0);
 }
@@ -87,6 +102,7 @@ export function buildComparisonReport(input: BuildReportInput): ComparisonReport
       errors,
       slo: input.slo ? evaluateSlo(t.samples, input.slo, durationOf(t.runs), t.gpus) : null,
       rounds: roundStats(t.samples),
+      timeline: timelines(t.runs, t.samples),
     };
   });
   const samplesOf = (t: ReportTargetInput): TargetSamples => ({ name: t.name, samples: t.samples, durationS: durationOf(t.runs), gpus: t.gpus });

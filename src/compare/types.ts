@@ -3,6 +3,7 @@
 // comparison.csv and report.html are written from. Types only.
 import type { Outcome } from '../result/record.js';
 import type { RoundStat, RunResult } from '../result/schema.js';
+import type { RunTimeline } from './timeline.js';
 
 export type { RoundStat };
 
@@ -133,6 +134,8 @@ export interface CompareTarget {
   errors: Record<string, number>;
   slo: SloResult | null;
   rounds: RoundStat[];
+  /** Latency and throughput over time, one series per run, binned from the samples (absent in reports before 2026-11-24 22:00). */
+  timeline?: RunTimeline[];
 }
 
 export type CompareOrder = 'sequential' | 'interleaved' | 'simultaneous' | 'offline';

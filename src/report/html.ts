@@ -5,6 +5,7 @@
 // Pure: returns a string; the caller writes it.
 import { createHash } from 'node:crypto';
 import type { CompareTarget, ComparedMetric, ComparisonReport, Estimate, MetricComparison, SloResult, SloSpec, TargetComparison, Verdict } from '../compare/types.js';
+import type { TimelineBin } from '../compare/timeline.js';
 import { LatencyStat } from '../metrics/histogram.js';
 import type { MetricName, RunResult, WindowSummary } from '../result/schema.js';
 import type { ScrapeRoleResult } from '../scrape/types.js';
@@ -399,23 +400,43 @@ function windowSeries(views: readonly TargetView[], get: (w: WindowSummary) => n
   return out;
 }
 
+/** A target's binned series (reports from before the timeline existed have only the --log-interval windows). */
+function binSeries(views: readonly TargetView[], get: (b: TimelineBin) => number | null): ChartSeries[] {
+  const out: ChartSeries[] = [];
+  for (const v of views) {
+    for (const tl of v.target.timeline ?? []) {
+      if (!tl.bins.length) continue;
+      const pts: ChartPoint[] = tl.bins.map((b) => ({ x: b.startS, y: get(b) }));
+      const last = tl.bins[tl.bins.length - 1] as TimelineBin;
+      pts.push({ x: tl.spanS, y: get(last) });
+      out.push({ name: runName(v, tl.rep), color: v.color, points: pts, curve: 'step-after', ...(runDash(tl.rep) ? { dash: runDash(tl.rep) as string } : {}) });
+    }
+  }
+  return out;
+}
+
 function timelineSection(views: readonly TargetView[]): string {
+  const binned = views.some((v) => (v.target.timeline ?? []).some((t) => t.bins.length > 0));
   const hasWindows = views.some((v) => v.target.runs.some((r) => (r.windows ?? []).length > 0));
-  if (!hasWindows) return section('timeline', 'Over time', missing('No window summaries were recorded (runs shorter than --log-interval record one at the end).'));
-  const charts: [string, string, (w: WindowSummary) => number | null][] = [
-    ['TTFT p50 over time', 'TTFT p50 (ms)', (w) => w.ttftP50Ms],
-    ['TTFT p99 over time', 'TTFT p99 (ms)', (w) => w.ttftP99Ms],
-    ['ITL p99 over time', 'ITL p99 (ms)', (w) => w.itlP99Ms],
-    ['Output tokens/s over time', 'output tok/s', (w) => w.outputTokensPerS],
+  if (!binned && !hasWindows) return section('timeline', 'Over time', missing('No window summaries were recorded (runs shorter than --log-interval record one at the end).'));
+  const charts: [string, string, (b: TimelineBin) => number | null, (w: WindowSummary) => number | null][] = [
+    ['TTFT p50 over time', 'TTFT p50 (ms)', (b) => b.ttftP50Ms, (w) => w.ttftP50Ms],
+    ['TTFT p99 over time', 'TTFT p99 (ms)', (b) => b.ttftP99Ms, (w) => w.ttftP99Ms],
+    ['ITL p99 over time', 'ITL p99 (ms)', (b) => b.itlP99Ms, (w) => w.itlP99Ms],
+    ['Output tokens/s over time', 'output tok/s', (b) => b.outputTokensPerS, (w) => w.outputTokensPerS],
   ];
   const figs = charts.map(
-    ([title, yLabel, get], i) =>
+    ([title, yLabel, getBin, getWindow], i) =>
       `<figure class="chart-fig" data-chart="timeline-${i}">` +
-      lineChart(windowSeries(views, get), { title, xLabel: 'time since measured start (s)', yLabel, xDomain: [0, null], yDomain: [0, null] }) +
+      lineChart(binned ? binSeries(views, getBin) : windowSeries(views, getWindow), { title, xLabel: 'time since measured start (s)', yLabel, xDomain: [0, null], yDomain: [0, null] }) +
       '</figure>',
   );
+  const widths = [...new Set(views.flatMap((v) => (v.target.timeline ?? []).map((t) => t.binS)))].sort((a, b) => a - b);
+  const how = binned
+    ? `Requests binned by completion time, ${widths.map((w) => `${w} s`).join(' / ')} per bin: latency percentiles are nearest-rank over the ok requests that finished in the bin (with few requests, p99 is the bin's largest value; a gap is a bin where none finished); output tokens/s spreads each request's tokens evenly from its first token to its end.`
+    : 'One step per --log-interval window.';
   const repeats = views.some((v) => v.target.runs.length > 1) ? ' Repetitions are drawn dashed and dotted, numbered #1, #2, ...' : '';
-  return section('timeline', 'Over time', `<p class="muted">One step per --log-interval window.${esc(repeats)}</p><div class="chart-grid">${figs.join('')}</div>`);
+  return section('timeline', 'Over time', `<p class="muted">${esc(how + repeats)}</p><div class="chart-grid">${figs.join('')}</div>`);
 }
 
 function roundsSection(report: ComparisonReport, views: readonly TargetView[]): string {

@@ -10,11 +10,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { CompareTarget, ComparisonReport, MetricComparison, SloResult, SloSpec, TargetComparison } from '../../src/compare/types.js';
+import { timelines } from '../../src/compare/build-report.js';
+import { samplesOf } from '../../src/compare/samples.js';
+import type { CompareTarget, ComparisonReport, MetricComparison, RequestSample, SloResult, SloSpec, TargetComparison } from '../../src/compare/types.js';
 import { resolveConfig } from '../../src/config/resolve.js';
 import type { RunConfig } from '../../src/config/options.js';
 import { renderHtmlReport } from '../../src/report/html.js';
 import { PALETTE } from '../../src/report/svg-charts.js';
+import type { RequestRecord } from '../../src/result/record.js';
 import type { RunResult } from '../../src/result/schema.js';
 import { runBenchmark } from '../../src/run.js';
 import type { ScrapeResult, ScrapeRoleResult } from '../../src/scrape/types.js';
@@ -41,7 +44,8 @@ function knobs(ttftMs: number, itlMs: number, failEvery: number): MockPerRequest
   });
 }
 
-async function measure(m: StartedMock, text: TextFactory, rep: number): Promise<RunResult> {
+/** One measured run, and its requests as the comparison's samples (for the over-time bins). */
+async function measure(m: StartedMock, text: TextFactory, rep: number): Promise<{ run: RunResult; samples: RequestSample[] }> {
   const { config: base } = resolveConfig({ flags: {} });
   const config: RunConfig & { baseUrl: string; model: string } = {
     ...base,
@@ -58,7 +62,9 @@ async function measure(m: StartedMock, text: TextFactory, rep: number): Promise<
     baseUrl: m.url,
     model: 'mock-model',
   };
-  return runBenchmark({ config, qps: 6, runId: `html-test-rep${rep}`, scenario: 'html-test', text });
+  const records: RequestRecord[] = [];
+  const run = await runBenchmark({ config, qps: 6, runId: `html-test-rep${rep}`, scenario: 'html-test', text, onRecord: (r) => records.push(r) });
+  return { run, samples: samplesOf(records, rep) };
 }
 
 /** A scrape record as the scraper would write it, with smooth plausible series. */
@@ -144,11 +150,11 @@ function sloResult(runs: RunResult[], attainment: number, gpus: number): SloResu
   };
 }
 
-function target(name: string, runs: RunResult[], gpus: number | null, slo: SloResult | null): CompareTarget {
+function target(name: string, runs: RunResult[], gpus: number | null, slo: SloResult | null, samples: RequestSample[]): CompareTarget {
   const errors: Record<string, number> = {};
   for (const r of runs) for (const [k, v] of Object.entries(r.counts.errorsByClass)) errors[k] = (errors[k] ?? 0) + (v ?? 0);
   const first = runs[0] as RunResult;
-  return { name, baseUrl: first.target.baseUrl, model: first.target.model, gpus, runs, errors, slo, rounds: first.rounds };
+  return { name, baseUrl: first.target.baseUrl, model: first.target.model, gpus, runs, errors, slo, rounds: first.rounds, timeline: timelines(runs, samples) };
 }
 
 function compare(base: CompareTarget, cand: CompareTarget, qps: number): TargetComparison {
@@ -247,12 +253,12 @@ if (!CHROME) {
       // Two repetitions, both targets at once in each (interleaved order, 'simultaneous' within a repetition).
       const [c1, p1] = await Promise.all([measure(mColo, text, 0), measure(mPd, text, 0)]);
       const [c2, p2] = await Promise.all([measure(mColo, text, 1), measure(mPd, text, 1)]);
-      const runsC = [c1, c2] as RunResult[];
-      const runsP = [p1, p2] as RunResult[];
+      const runsC = [c1, c2].map((x) => x.run);
+      const runsP = [p1, p2].map((x) => x.run);
       runsC.forEach((r, i) => (r.server = fakeServer(['engine'], r.throughput.measuredDurationS, i)));
       runsP.forEach((r, i) => (r.server = fakeServer(['prefill', 'decode', 'router'], r.throughput.measuredDurationS, i)));
-      colo = target('colocated', runsC, 2, sloResult(runsC, 0.93, 2));
-      pd = target('pd', runsP, 2, sloResult(runsP, 0.97, 2));
+      colo = target('colocated', runsC, 2, sloResult(runsC, 0.93, 2), [...c1.samples, ...c2.samples]);
+      pd = target('pd', runsP, 2, sloResult(runsP, 0.97, 2), [...p1.samples, ...p2.samples]);
       browser = await launching;
     }, 45_000);
 
@@ -338,6 +344,8 @@ if (!CHROME) {
       expect(await b.evaluate('document.querySelectorAll("#cdf .marks circle").length')).toBe(8);
       const timeline = await chartsIn('#timeline figure');
       expect(timeline).toHaveLength(4);
+      // Binned from the requests, not the two or three --log-interval windows of a short run.
+      expect(await b.evaluate('document.querySelector("#timeline p.muted").textContent')).toMatch(/binned by completion time, \d+ s per bin/);
       for (const c of timeline) {
         expect(c.drawn.sort()).toEqual(['colocated #1', 'colocated #2', 'pd #1', 'pd #2']);
         expect(c.legend).toEqual(['colocated #1', 'colocated #2', 'pd #1', 'pd #2']);
@@ -390,7 +398,8 @@ if (!CHROME) {
     });
 
     it('a single target with no comparison: every section present, missing data as one-line notes', async () => {
-      const one: CompareTarget = { ...colo, runs: colo.runs.slice(0, 1).map((r) => ({ ...r, server: null })), slo: null };
+      // No binned timeline either (a comparison.json from before it existed): the windows are drawn instead.
+      const one: CompareTarget = { ...colo, runs: colo.runs.slice(0, 1).map((r) => ({ ...r, server: null })), slo: null, timeline: undefined };
       const html = renderHtmlReport(report([one], [], { slo: null, order: 'sequential', repeat: 1, notes: [] }));
       const url = await load('single.html', html);
       if (process.env.PD_BENCH_REPORT_EXAMPLE) await writeFile(`${process.env.PD_BENCH_REPORT_EXAMPLE}-single.html`, html);
@@ -400,6 +409,8 @@ if (!CHROME) {
         '[...document.querySelectorAll("main section")].map((s) => ({ id: s.id, missing: s.querySelector(":scope > .missing")?.textContent ?? null }))',
       );
       expect(sections.map((s) => s.id)).toEqual(['summary', 'comparison', 'cdf', 'timeline', 'rounds', 'slo', 'server', 'errors', 'notes', 'config']);
+      expect(await b.evaluate('document.querySelector("#timeline p.muted").textContent')).toContain('One step per --log-interval window');
+      expect((await chartsIn('#timeline figure')).every((c) => c.drawn.length === 1)).toBe(true);
       const missingIn = Object.fromEntries(sections.map((s) => [s.id, s.missing]));
       expect(missingIn.comparison).toMatch(/nothing to compare/);
       expect(missingIn.slo).toMatch(/No SLO/);

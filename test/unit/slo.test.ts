@@ -4,27 +4,10 @@ import { describe, expect, it } from 'vitest';
 import type { RequestSample, SloSpec } from '../../src/compare/types.js';
 import { ConfigError } from '../../src/errors.js';
 import { evaluateSlo, formatSlo, itlStatOf, parseSlo, requestMeetsSlo, SLO_PRESETS } from '../../src/metrics/slo.js';
+import { okSample } from '../helpers/records.js';
 
 /** An ok request: TTFT 100 ms, gaps 10/20/30 ms, TPOT 20 ms, E2EL 160 ms, 4 output tokens. */
-function req(over: Partial<RequestSample> = {}): RequestSample {
-  return {
-    rep: 0,
-    userId: 1,
-    round: 1,
-    outcome: 'ok',
-    errorClass: undefined,
-    sentMs: 0,
-    endMs: 160,
-    ttftMs: 100,
-    tpotMs: 20,
-    e2elMs: 160,
-    itlMs: [10, 20, 30],
-    promptTokens: 100,
-    outputTokens: 4,
-    cachedTokens: 0,
-    ...over,
-  };
-}
+const req = okSample;
 
 const none: SloSpec = { preset: null, ttftMs: null, itlMs: null, itlStat: 'max', tpotMs: null, e2elMs: null };
 
