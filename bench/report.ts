@@ -408,7 +408,7 @@ export const FINDINGS: readonly string[] = [
   '**5. The sent stamp precedes undici\'s pool scan.** `src/client/target-client.ts:171-173` stamps `sentMs`, then calls `pool.dispatch`, and undici\'s `Pool` picks a connection by walking its client list to the first idle one (`node_modules/undici/lib/dispatcher/pool.js`, `[kGetDispatcher]`): ' +
     'with ~1,000 connections busy, `Pool.prototype.dispatch` took 75 us at p50, 232 us at p90 and 1.2 ms at p99 (wrapped and timed in pd-bench at 1,000 streams), all of it inside the measured TTFT, and longer with more connections. The bare loop uses the same `Pool`, so this is in the floor too; it is a quarter of the 0.5 ms p50 budget. ' +
     'Fix: stamp `sentMs` in `onRequestStart` (undici calls it just before writing the request to its socket), which also answers finding 2; or keep a free list of undici `Client`s instead of a `Pool`.' +
-    ' **Fixed** after this finding: pd-bench stamps in `onRequestStart`. The bare loop still stamps before `pool.dispatch`, so from this run on the floor carries that scan and pd-bench does not.',
+    ' **Fixed** after this finding: pd-bench stamps in `onRequestStart`, and from the run of 2026-11-24 21:00 on so does the bare loop (the run at 20:54 had the bare loop still stamping before `pool.dispatch`, so its floor carried the scan and pd-bench did not).',
   '**Not pd-bench: the machine.** With one stream the client and the mock sleep between chunks, and a wake-up on this VM takes ~0.2-0.5 ms each way: the bare loop shows the same ~1 ms TTFT error at one stream as pd-bench does. ' +
     'Under load both processes are awake and loopback delivery takes ~0.05 ms (the response leg\'s p50 at 100+ streams).',
 ];

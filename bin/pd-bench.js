@@ -12,7 +12,17 @@ const wantSingleThreadedGc = process.platform !== 'win32' && (gcMode === '1' || 
 if (wantSingleThreadedGc && !process.execArgv.includes('--single-threaded-gc')) {
   process.exitCode = await relaunch(['--single-threaded-gc', ...process.execArgv]);
 } else {
+  if (process.env.PD_BENCH_LAUNCHER_IPC === '1' && process.channel) watchLauncher();
   await runCli();
+}
+
+/**
+ * In the relaunched run: if the launcher dies without passing a signal on (kill -9, the OOM killer), the IPC
+ * channel closes; stop as on SIGTERM, so the run writes its results rather than going on alone in its own session.
+ */
+function watchLauncher() {
+  process.channel.unref();
+  process.once('disconnect', () => process.kill(process.pid, 'SIGTERM'));
 }
 
 async function runCli() {
@@ -37,11 +47,13 @@ async function relaunch(nodeFlags) {
   const { spawn } = await import('node:child_process');
   const { fileURLToPath } = await import('node:url');
   const { constants } = await import('node:os');
-  // Its own process group, so a terminal's Ctrl-C reaches only this process, which passes each signal on exactly
-  // once: the CLI reads a second SIGINT as "force quit" and would skip writing the results.
+  // Its own process group, so a terminal's Ctrl-C reaches only this process, which passes each signal on once
+  // (the CLI takes a second one within a second as the same interrupt, not as "force quit"). The IPC channel
+  // only tells the run when this process is gone.
   const child = spawn(process.execPath, [...nodeFlags, fileURLToPath(import.meta.url), ...process.argv.slice(2)], {
-    stdio: 'inherit',
+    stdio: ['inherit', 'inherit', 'inherit', 'ipc'],
     detached: true,
+    env: { ...process.env, PD_BENCH_LAUNCHER_IPC: '1' },
   });
   const forward = (sig) => {
     if (child.exitCode === null && child.signalCode === null) child.kill(sig);

@@ -7,15 +7,22 @@ import { SIM_FLAGS, parseSimOptions } from '../sim/sim-options.js';
 import { VERSION } from '../version.js';
 import { addRunOptions, explicitFlags } from './options.js';
 
+/**
+ * A second signal this soon after the first is the same interrupt delivered twice (`pkill`, a service manager or a
+ * batch system signalling every process of the job, pd-bench's single-CPU launcher among them), not a user asking
+ * to force quit, which would skip writing the results.
+ */
+const SAME_INTERRUPT_MS = 1000;
+
 function interruptSignal(): { signal: AbortSignal; dispose(): void } {
   const ac = new AbortController();
-  let count = 0;
+  let firstAt: number | undefined;
   const onSignal = (name: NodeJS.Signals): void => {
-    count++;
-    if (count === 1) {
+    if (firstAt === undefined) {
+      firstAt = Date.now();
       process.stderr.write(`\n${name}: stopping; in-flight requests are recorded as cancelled and results are written (again to force quit)\n`);
       ac.abort(`interrupted by ${name}`);
-    } else {
+    } else if (Date.now() - firstAt >= SAME_INTERRUPT_MS) {
       process.exit(ExitCode.interrupted);
     }
   };

@@ -58,7 +58,8 @@ export function runTimeline(samples: readonly RequestSample[], rep: number, meas
       return;
     }
     const rate = tokens / (toS - fromS);
-    for (let i = Math.max(Math.floor(fromS / binS), 0); i < n && i * binS < toS; i++) {
+    // Clamped like the bin index: a first token past the last whole bin lies in the (merged) last bin.
+    for (let i = Math.min(Math.max(Math.floor(fromS / binS), 0), n - 1); i < n && i * binS < toS; i++) {
       const overlap = Math.min(toS, binEnd(i)) - Math.max(fromS, i * binS);
       if (overlap > 0) (acc[i] as (typeof acc)[number]).tokens += rate * overlap;
     }

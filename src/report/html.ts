@@ -416,7 +416,7 @@ function binSeries(views: readonly TargetView[], get: (b: TimelineBin) => number
 }
 
 function timelineSection(views: readonly TargetView[]): string {
-  const binned = views.some((v) => (v.target.timeline ?? []).some((t) => t.bins.length > 0));
+  const binned = views.some((v) => (v.target.timeline ?? []).some((t) => t.bins.some((b) => b.completed > 0)));
   const hasWindows = views.some((v) => v.target.runs.some((r) => (r.windows ?? []).length > 0));
   if (!binned && !hasWindows) return section('timeline', 'Over time', missing('No window summaries were recorded (runs shorter than --log-interval record one at the end).'));
   const charts: [string, string, (b: TimelineBin) => number | null, (w: WindowSummary) => number | null][] = [

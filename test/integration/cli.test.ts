@@ -445,6 +445,59 @@ describe('pd-bench run: interrupted', () => {
   });
 });
 
+describe('pd-bench run: the single-CPU launcher', () => {
+  /** A run under the launcher (PD_BENCH_SINGLE_THREADED_GC=1) with 3 quick requests done and later ones hanging. */
+  async function hangingRun(): Promise<{ run: Running; out: string; runPid: number }> {
+    let measured = 0;
+    const m = await mock({ ttftMs: 5, itlMs: 1 }, (info) => {
+      if (info.path !== '/v1/chat/completions' || isPreflight(info)) return undefined;
+      return ++measured <= 3 ? undefined : { ttftMs: 60_000 };
+    });
+    const out = tmp();
+    const run = start(['run', '--base-url', m.url, '--time', '60', '--num-users', '4', '--num-rounds', '3', '--qps', '8', '--answer-len', '4',
+      '--shared-system-prompt', '10', '--user-history-prompt', '20', '--output-dir', out], { PD_BENCH_SINGLE_THREADED_GC: '1' });
+    expect(await until(() => chatRequests(m).filter((q) => !isPreflight(q)).length >= 5, 20_000), 'the run never had requests in flight').toBe(true);
+    // The run itself is the launcher's child: the node process started with --single-threaded-gc and this output dir.
+    const found = spawnSync('pgrep', ['-f', '--', `--single-threaded-gc .*${out}`], { encoding: 'utf8' }).stdout.trim().split('\n').filter((x) => x);
+    expect(found, 'the relaunched run').toHaveLength(1);
+    return { run, out, runPid: Number(found[0]) };
+  }
+
+  const alive = (pid: number): boolean => {
+    try {
+      process.kill(pid, 0);
+      return true;
+    } catch {
+      return false;
+    }
+  };
+
+  const summaryOf = (out: string): Record<string, any> => JSON.parse(readFileSync(join(out, 'summary.json'), 'utf8')) as Record<string, any>;
+
+  it('a SIGTERM sent to every process of the job (pkill, systemd, Slurm) counts once: results written, exit 130', async () => {
+    const { run, out, runPid } = await hangingRun();
+    // The launcher passes its copy on, so the run gets the signal twice within a few ms.
+    process.kill(runPid, 'SIGTERM');
+    run.child.kill('SIGTERM');
+    const timer = setTimeout(() => run.child.kill('SIGKILL'), 15_000);
+    const r = await run.done;
+    clearTimeout(timer);
+    expect(r.code, r.stderr).toBe(130);
+    expect(summaryOf(out).interrupted).toBe(true);
+    expect(summaryOf(out).counts.ok).toBe(3);
+  });
+
+  it('a launcher killed with SIGKILL does not leave the run going on alone: it stops and writes its results', async () => {
+    const { run, out, runPid } = await hangingRun();
+    run.child.kill('SIGKILL');
+    await run.done;
+    expect(await until(() => !alive(runPid), 15_000), 'the run outlived its launcher').toBe(true);
+    expect(summaryOf(out).interrupted).toBe(true);
+    expect(summaryOf(out).counts.ok).toBe(3);
+    expect(summaryOf(out).counts.cancelled).toBeGreaterThanOrEqual(2);
+  });
+});
+
 const hasTaskset = spawnSync('taskset', ['-c', '0', 'true'], { stdio: 'ignore' }).status === 0;
 
 describe.skipIf(!hasTaskset)('pd-bench on one CPU', () => {

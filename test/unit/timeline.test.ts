@@ -64,6 +64,9 @@ describe('over-time bins', () => {
     expect(merged.bins).toHaveLength(6);
     expect(merged.bins[5]?.completed).toBe(1);
     expect(merged.bins[5]?.outputTokensPerS).toBeCloseTo(26 / 1.3, 9);
+    // A request whose decode lies wholly in the merged remainder (first token at 6.1 s of 6.3) still counts.
+    const e = sample({ sentMs: 7_090, ttftMs: 10, endMs: 7_250, outputTokens: 13 });
+    expect(runTimeline([e], 0, 1_000, 6.3).bins[5]?.outputTokensPerS).toBeCloseTo(13 / 1.3, 9);
   });
 
   it('takes each run\'s measured start and span from its windows, and falls back to its samples', () => {
