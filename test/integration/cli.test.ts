@@ -12,6 +12,7 @@ import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { RUN_OPTIONS } from '../../src/config/options.js';
 import { ROOT, ensureBuilt } from '../helpers/build.js';
 import { startMock, type MockKnobs, type MockPerRequest, type MockRequestInfo, type StartedMock } from '../helpers/mock-openai.js';
+import { alive } from '../helpers/process.js';
 
 const BIN = join(ROOT, 'bin', 'pd-bench.js');
 const MAIN_JS = join(ROOT, 'dist', 'cli', 'main.js');
@@ -462,15 +463,6 @@ describe('pd-bench run: the single-CPU launcher', () => {
     expect(found, 'the relaunched run').toHaveLength(1);
     return { run, out, runPid: Number(found[0]) };
   }
-
-  const alive = (pid: number): boolean => {
-    try {
-      process.kill(pid, 0);
-      return true;
-    } catch {
-      return false;
-    }
-  };
 
   const summaryOf = (out: string): Record<string, any> => JSON.parse(readFileSync(join(out, 'summary.json'), 'utf8')) as Record<string, any>;
 
