@@ -8,7 +8,8 @@ export { DEFAULT_CONFIG, RUN_OPTIONS, type RunConfig } from './config/options.js
 export { resolveConfig, redactConfig } from './config/resolve.js';
 export { loadScenario, listBuiltinScenarios } from './config/scenario.js';
 export { planMultiRound, userAt, dueAt } from './schedule/multi-round.js';
-export { Conversation, requestBody } from './workload/conversation.js';
+export { Conversation } from './workload/conversation.js';
+export { requestBody } from './client/openai-request.js';
 export { TextFactory } from './workload/text.js';
 export { estimateTokens } from './workload/tokens.js';
 export { derive, FORMULAS } from './metrics/derive.js';
@@ -18,7 +19,7 @@ export { ConfigError, TargetError, PdBenchError, ExitCode } from './errors.js';
 export type { RequestRecord, ErrorClass, Outcome } from './result/record.js';
 export type { RunResult, MetricBlock, MetricName } from './result/schema.js';
 export { runWithWorkers, WorkerCrashError } from './driver/worker-pool.js';
-export { mergeRunResults } from './result/merge.js';
+export { mergeRunResults } from './metrics/merge.js';
 export { runComparison, type ComparisonPlan } from './compare/run-comparison.js';
 export { buildComparisonReport } from './compare/build-report.js';
 export { compareTargets, summarySentence } from './compare/statistics.js';

@@ -3,7 +3,7 @@
 import { request } from 'undici';
 import type { Endpoint } from '../config/options.js';
 import { InterruptedError, TargetError } from '../errors.js';
-import { requestBody } from '../workload/conversation.js';
+import { requestBody } from './openai-request.js';
 import { TargetClient } from './target-client.js';
 import { excerpt } from './openai-stream.js';
 

@@ -6,24 +6,12 @@ import { request } from 'undici';
 import { TargetError } from '../errors.js';
 import { causeText, throwIfInterrupted } from './preflight.js';
 import { excerpt } from './openai-stream.js';
+// The interface lives with its user (prompt fitting in workload/); this module implements it over HTTP.
+import type { ChatLikeMessage, PromptTokenizer } from '../workload/exact-prompts.js';
+
+export type { ChatLikeMessage, PromptTokenizer } from '../workload/exact-prompts.js';
 
 export type TokenizerDialect = 'vllm' | 'llamacpp';
-
-export interface ChatLikeMessage {
-  role: string;
-  content: string;
-}
-
-/** What prompt fitting needs; tests substitute a local implementation. */
-export interface PromptTokenizer {
-  /** Token ids of `text` alone (no BOS or other special tokens). */
-  tokenize(text: string): Promise<number[]>;
-  detokenize(ids: readonly number[]): Promise<string>;
-  /** Prompt tokens the server will count for these chat messages (template and special tokens included). */
-  countChat(messages: readonly ChatLikeMessage[]): Promise<number>;
-  /** Prompt tokens the server will count for a /completions prompt (special tokens included). */
-  countCompletion(prompt: string): Promise<number>;
-}
 
 export interface ServerTokenizerOptions {
   baseUrl: string;

@@ -3,7 +3,7 @@
 // completion time into at most 30 bins of a round width, and spreads each request's output tokens evenly over its
 // decode (first token to end), since the samples keep no chunk times. Pure.
 import { nearestRank } from './bootstrap.js';
-import type { RequestSample } from './types.js';
+import type { RequestSample } from '../metrics/request-sample.js';
 
 export interface TimelineBin {
   /** Bin start, seconds since the run's measured start. */

@@ -3,31 +3,14 @@
 // comparison.csv and report.html are written from. Types only.
 import type { Outcome } from '../result/record.js';
 import type { RoundStat, RunResult } from '../result/schema.js';
+import type { RequestSample } from '../metrics/request-sample.js';
+import type { SloResult, SloSpec } from '../metrics/slo.js';
 import type { RunTimeline } from './timeline.js';
 
 export type { RoundStat };
+export type { RequestSample } from '../metrics/request-sample.js';
+export type { ItlStat, SloMetric, SloResult, SloSpec } from '../metrics/slo.js';
 
-/** One measured request as the statistics see it: derived values only (formulas in metrics/derive.ts). */
-export interface RequestSample {
-  /** Repetition index (interleaved order with --repeat); 0 otherwise. A session is (rep, userId). */
-  rep: number;
-  userId: number;
-  /** 1-based round (question number) within the session. */
-  round: number;
-  outcome: Outcome;
-  errorClass: string | undefined;
-  /** ms since its run's time origin. */
-  sentMs: number;
-  endMs: number;
-  ttftMs: number | undefined;
-  tpotMs: number | undefined;
-  e2elMs: number;
-  /** Inter-token gaps in ms (a chunk carrying k tokens contributes k gaps of gap/k). */
-  itlMs: readonly number[];
-  promptTokens: number | undefined;
-  outputTokens: number | undefined;
-  cachedTokens: number | undefined;
-}
 
 /** All measured requests of one target (every repetition), and the time they were measured over. */
 export interface TargetSamples {
@@ -39,40 +22,6 @@ export interface TargetSamples {
   gpus: number | null;
 }
 
-export type SloMetric = 'ttft' | 'itl' | 'tpot' | 'e2el';
-/** How a request's ITL gaps are reduced before the ITL check: the largest gap, the mean, or a percentile. */
-export type ItlStat = 'max' | 'mean' | 'p50' | 'p90' | 'p95' | 'p99';
-
-export interface SloSpec {
-  /** Preset name when it came from one (chatbot, code, summarization, dynamo-short, dynamo-long), else null. */
-  preset: string | null;
-  ttftMs: number | null;
-  itlMs: number | null;
-  itlStat: ItlStat;
-  tpotMs: number | null;
-  e2elMs: number | null;
-}
-
-export interface SloResult {
-  spec: SloSpec;
-  /** Requests judged: every measured request that was not cancelled (failed ones count as misses). */
-  requests: number;
-  met: number;
-  /** met / requests. */
-  attainment: number | null;
-  /** Requests that missed, by the first reason checked: error, ttft, itl, tpot, e2el. */
-  missedBy: Record<SloMetric | 'error', number>;
-  /** Sessions (rep, user) with at least one judged request, and those whose every judged request met the SLO. */
-  sessions: number;
-  sessionsMet: number;
-  sessionAttainment: number | null;
-  /** Requests meeting the SLO per second of measured time, and sessions meeting it per second. */
-  requestGoodput: number;
-  sessionGoodput: number;
-  /** Goodput and output-token throughput per GPU (null when the GPU count is unknown). */
-  requestGoodputPerGpu: number | null;
-  outputThroughputPerGpu: number | null;
-}
 
 /** A point estimate and its confidence interval (null when there is not enough data). */
 export interface Estimate {

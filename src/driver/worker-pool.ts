@@ -7,7 +7,7 @@ import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { ConfigError, PdBenchError, TargetError, type ConfigIssue, type PdBenchErrorCode } from '../errors.js';
-import { mergeRunResults, mergeWindows } from '../result/merge.js';
+import { mergeRunResults, mergeWindows } from '../metrics/merge.js';
 import type { RunResult, WindowSummary } from '../result/schema.js';
 import { runBenchmark, type RunOptions, type RunProgress } from '../run.js';
 import type { ScrapeResult } from '../scrape/types.js';

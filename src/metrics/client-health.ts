@@ -2,28 +2,9 @@
 // share and peak RSS. A busy client stamps chunks late and sends turns late, inflating exactly the latencies it
 // reports, so every run says whether its numbers can be trusted (`client.healthy` and the reasons). No IO.
 import { monitorEventLoopDelay, type IntervalHistogram } from 'node:perf_hooks';
+import type { ClientHealth, ClientHealthThresholds } from '../result/schema.js';
 
-export interface ClientHealthThresholds {
-  /** Event-loop delay p99 above this (ms) makes the client unhealthy. */
-  maxLoopDelayMs: number;
-  /** Schedule lag p99 above this (ms) makes the client unhealthy. */
-  maxScheduleLagMs: number;
-}
-
-export interface ClientHealth {
-  healthy: boolean;
-  /** Why not, one line each; empty when healthy. */
-  reasons: string[];
-  thresholds: ClientHealthThresholds;
-  /** Event-loop delay beyond the 1 ms sampling interval, ms. */
-  loopDelayMs: { mean: number; p50: number; p99: number; max: number; samples: number };
-  /** CPU time of this process over the measured wall time (1.0 = one core busy). */
-  cpuShare: number;
-  cpuSeconds: number;
-  maxRssBytes: number;
-  /** Schedule lag p99 (ms) as measured by the run, copied here for the verdict. */
-  scheduleLagP99Ms: number | null;
-}
+export type { ClientHealth, ClientHealthThresholds } from '../result/schema.js';
 
 export class ClientHealthMonitor {
   #loop: IntervalHistogram;

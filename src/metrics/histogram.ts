@@ -3,6 +3,7 @@
 // and summarized in milliseconds. Histograms are stored compressed (base64) so saved runs merge exactly.
 import * as hdr from 'hdr-histogram-js';
 import type { Histogram } from 'hdr-histogram-js';
+import type { StatSummary } from '../result/schema.js';
 
 export const HISTOGRAM_SETTINGS = {
   unit: 'us',
@@ -11,19 +12,7 @@ export const HISTOGRAM_SETTINGS = {
   numberOfSignificantValueDigits: 3,
 } as const;
 
-/** Summary statistics of one metric, in the metric's unit (ms for latencies). */
-export interface StatSummary {
-  count: number;
-  mean: number | null;
-  stddev: number | null;
-  min: number | null;
-  max: number | null;
-  p50: number | null;
-  p90: number | null;
-  p95: number | null;
-  p99: number | null;
-  p999: number | null;
-}
+export type { StatSummary } from '../result/schema.js';
 
 export const PERCENTILES = [50, 90, 95, 99, 99.9] as const;
 

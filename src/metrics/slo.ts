@@ -1,7 +1,42 @@
 // Service-level objectives: presets from the literature, the `--slo` flag parser, the per-request check and
 // goodput (requests and sessions per second meeting every objective). Pure: no IO.
-import type { ItlStat, RequestSample, SloMetric, SloResult, SloSpec } from '../compare/types.js';
+import type { RequestSample } from './request-sample.js';
 import { ConfigError, type ConfigIssue } from '../errors.js';
+
+export type SloMetric = 'ttft' | 'itl' | 'tpot' | 'e2el';
+/** How a request's ITL gaps are reduced before the ITL check: the largest gap, the mean, or a percentile. */
+export type ItlStat = 'max' | 'mean' | 'p50' | 'p90' | 'p95' | 'p99';
+
+export interface SloSpec {
+  /** Preset name when it came from one (chatbot, code, summarization, dynamo-short, dynamo-long), else null. */
+  preset: string | null;
+  ttftMs: number | null;
+  itlMs: number | null;
+  itlStat: ItlStat;
+  tpotMs: number | null;
+  e2elMs: number | null;
+}
+
+export interface SloResult {
+  spec: SloSpec;
+  /** Requests judged: every measured request that was not cancelled (failed ones count as misses). */
+  requests: number;
+  met: number;
+  /** met / requests. */
+  attainment: number | null;
+  /** Requests that missed, by the first reason checked: error, ttft, itl, tpot, e2el. */
+  missedBy: Record<SloMetric | 'error', number>;
+  /** Sessions (rep, user) with at least one judged request, and those whose every judged request met the SLO. */
+  sessions: number;
+  sessionsMet: number;
+  sessionAttainment: number | null;
+  /** Requests meeting the SLO per second of measured time, and sessions meeting it per second. */
+  requestGoodput: number;
+  sessionGoodput: number;
+  /** Goodput and output-token throughput per GPU (null when the GPU count is unknown). */
+  requestGoodputPerGpu: number | null;
+  outputThroughputPerGpu: number | null;
+}
 
 /**
  * Published SLO presets.

@@ -1,11 +1,9 @@
 // The versioned RunResult: the contract between the measurement core and every reporter (console, CSV,
 // JSON, later HTML and compare). Reporters read only this; summary.json is this object.
 import type { ArrivalMode, Endpoint, RunConfig } from '../config/options.js';
-import type { FORMULAS } from '../metrics/derive.js';
-import type { StatSummary } from '../metrics/histogram.js';
+import type { FORMULAS } from './formulas.js';
 import type { ErrorClass, TokenSource } from './record.js';
-import type { ClientHealth } from '../metrics/client-health.js';
-import type { ScrapeResult } from '../scrape/types.js';
+import type { ScrapeResult } from './server-metrics.js';
 
 export const RESULT_SCHEMA = 'pd-bench/run-result';
 export const RESULT_SCHEMA_VERSION = 1;
@@ -166,4 +164,40 @@ export interface RunResult {
   notes: string[];
   /** vLLM `bench serve` compatible keys, for tools that already read those. */
   vllm: Record<string, number | null>;
+}
+
+/** Summary statistics of one metric, in the metric's unit (ms for latencies). */
+export interface StatSummary {
+  count: number;
+  mean: number | null;
+  stddev: number | null;
+  min: number | null;
+  max: number | null;
+  p50: number | null;
+  p90: number | null;
+  p95: number | null;
+  p99: number | null;
+  p999: number | null;
+}
+
+export interface ClientHealthThresholds {
+  /** Event-loop delay p99 above this (ms) makes the client unhealthy. */
+  maxLoopDelayMs: number;
+  /** Schedule lag p99 above this (ms) makes the client unhealthy. */
+  maxScheduleLagMs: number;
+}
+
+export interface ClientHealth {
+  healthy: boolean;
+  /** Why not, one line each; empty when healthy. */
+  reasons: string[];
+  thresholds: ClientHealthThresholds;
+  /** Event-loop delay beyond the 1 ms sampling interval, ms. */
+  loopDelayMs: { mean: number; p50: number; p99: number; max: number; samples: number };
+  /** CPU time of this process over the measured wall time (1.0 = one core busy). */
+  cpuShare: number;
+  cpuSeconds: number;
+  maxRssBytes: number;
+  /** Schedule lag p99 (ms) as measured by the run, copied here for the verdict. */
+  scheduleLagP99Ms: number | null;
 }

@@ -3,9 +3,24 @@
 // tokens. Text is generated as usual (seeded, a little long), cut at the wanted token with /detokenize and
 // re-checked with /tokenize, since a cut can merge or split at the boundary. Done before the run starts, so
 // it never shows up as schedule lag.
-import type { PromptTokenizer } from '../client/server-tokenizer.js';
 import { userContextText, type ChatMessage } from './conversation.js';
 import { TextKind, type TextFactory } from './text.js';
+
+export interface ChatLikeMessage {
+  role: string;
+  content: string;
+}
+
+/** What prompt fitting needs; tests substitute a local implementation. */
+export interface PromptTokenizer {
+  /** Token ids of `text` alone (no BOS or other special tokens). */
+  tokenize(text: string): Promise<number[]>;
+  detokenize(ids: readonly number[]): Promise<string>;
+  /** Prompt tokens the server will count for these chat messages (template and special tokens included). */
+  countChat(messages: readonly ChatLikeMessage[]): Promise<number>;
+  /** Prompt tokens the server will count for a /completions prompt (special tokens included). */
+  countCompletion(prompt: string): Promise<number>;
+}
 
 export interface ExactText {
   text: string;

@@ -10,7 +10,7 @@ import type { ClientHealth } from '../../src/metrics/client-health.js';
 import { FORMULAS } from '../../src/metrics/derive.js';
 import { LatencyStat } from '../../src/metrics/histogram.js';
 import { RunRecorder } from '../../src/metrics/recorder.js';
-import { mergeRunResults, mergeWindows } from '../../src/result/merge.js';
+import { mergeRunResults, mergeWindows } from '../../src/metrics/merge.js';
 import type { RequestRecord } from '../../src/result/record.js';
 import { METRIC_NAMES, RESULT_SCHEMA, RESULT_SCHEMA_VERSION, type MetricBlock, type RunResult, type WindowSummary } from '../../src/result/schema.js';
 import { okRecord } from '../helpers/records.js';

@@ -3,7 +3,8 @@
 import llamaTokenizer from 'llama-tokenizer-js';
 import mistralTokenizer from 'mistral-tokenizer-js';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { Conversation, renderCompletionPrompt, requestBody, sharedSystemText, userContextText, type BodyOptions, type ChatMessage } from '../../src/workload/conversation.js';
+import { renderCompletionPrompt, requestBody, type BodyOptions } from '../../src/client/openai-request.js';
+import { Conversation, sharedSystemText, userContextText, type ChatMessage } from '../../src/workload/conversation.js';
 import { referenceTokens, TextFactory, TextKind } from '../../src/workload/text.js';
 import { DEFAULT_CHARS_PER_TOKEN, estimateTokens } from '../../src/workload/tokens.js';
 

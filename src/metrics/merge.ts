@@ -3,13 +3,12 @@
 // metrics merge exactly (their HDR histograms are added, sums and sums of squares summed), counts and tokens are
 // summed and every rate is recomputed from the merged counts. What cannot be exact (per-window percentiles, which
 // carry no histogram) is labelled approximate in the merged result's notes. Pure: no IO, no clock.
-import type { ClientHealth } from '../metrics/client-health.js';
-import { LatencyStat, type StatSummary } from '../metrics/histogram.js';
 import { ConfigError, type ConfigIssue } from '../errors.js';
-import type { ScrapeResult } from '../scrape/types.js';
-import { METRIC_NAMES, type MetricBlock, type MetricName, type RoundStat, type RunResult, type WindowSummary } from './schema.js';
-import type { ErrorClass } from './record.js';
-import { vllmCompatibleKeys } from './vllm-keys.js';
+import type { ErrorClass } from '../result/record.js';
+import { METRIC_NAMES, type ClientHealth, type MetricBlock, type MetricName, type RoundStat, type RunResult, type StatSummary, type WindowSummary } from '../result/schema.js';
+import type { ScrapeResult } from '../result/server-metrics.js';
+import { vllmCompatibleKeys } from '../result/vllm-keys.js';
+import { LatencyStat } from './histogram.js';
 
 /**
  * `partitions`: shares of one seeded schedule (the --workers threads: same config, each ran the users k with
