@@ -70,6 +70,12 @@ export interface RunOptions {
   history?: AnswerSource;
   /** Scrapes server metrics (--scrape) over the measured phase; its result becomes RunResult.server. */
   scraper?: ServerScraper;
+  /**
+   * Aborting this closes the launch window early, as if `config.time` ended then: no new user or turn starts,
+   * turns that came due before are launched as usual, and in-flight requests drain. For callers that stop on
+   * an event (a number of finished sessions) rather than at a time; `config.time` stays the upper bound.
+   */
+  endLaunchWindow?: AbortSignal;
 }
 
 const nowMs = (t0: bigint): number => Number(process.hrtime.bigint() - t0) / 1e6;
@@ -142,6 +148,10 @@ export async function runBenchmark(options: RunOptions, signal?: AbortSignal): P
   const onUserAbort = (): void => stop.abort(signal?.reason ?? 'run interrupted');
   if (signal?.aborted) onUserAbort();
   signal?.addEventListener('abort', onUserAbort, { once: true });
+  // `launchWindow` wakes everything that waits for a turn or a join: it aborts when the run stops or the launch
+  // window closes early (endLaunchWindow), which also moves launchEndMs to that moment.
+  const launchWindow = new AbortController();
+  onAbort(stop.signal, () => launchWindow.abort());
 
   const part = options.partition && options.partition.count > 1 ? options.partition : undefined;
   const mine = (k: number): boolean => !part || (((k % part.count) + part.count) % part.count) === part.index;
@@ -234,6 +244,14 @@ export async function runBenchmark(options: RunOptions, signal?: AbortSignal): P
     health = new ClientHealthMonitor();
     options.scraper?.start(t0 + BigInt(Math.round(measureStartMs * 1e6)));
     launchEndMs = measureStartMs + config.time * 1000;
+    if (options.endLaunchWindow) {
+      // Closed before the measured phase began: an empty window, nothing launches.
+      const closedMs = options.endLaunchWindow.aborted ? measureStartMs : undefined;
+      onAbort(options.endLaunchWindow, () => {
+        launchEndMs = Math.max(Math.min(launchEndMs, closedMs ?? nowMs(t0)), measureStartMs);
+        launchWindow.abort();
+      });
+    }
     recorder.takeWindow(measureStartMs);
     const windowTimer = setInterval(() => {
       const w = recorder.takeWindow(nowMs(t0));
@@ -249,10 +267,11 @@ export async function runBenchmark(options: RunOptions, signal?: AbortSignal): P
       for (let r = u.firstRound; r < config.numRounds; r++) {
         const due = measureStartMs + turnDue(u, r) * 1000;
         if (due >= launchEndMs || stop.signal.aborted) return;
-        await sleepUntil(t0, due, stop.signal);
+        await sleepUntil(t0, due, launchWindow.signal);
+        // The window closed early before this turn came due: it never came due inside the window.
+        if (stop.signal.aborted || due >= launchEndMs) return;
         // A turn that came due inside the window but whose user was still busy past its end is not started:
         // after --time no new turn starts, as in multi-round-qa.py. It is counted, not silently dropped.
-        if (stop.signal.aborted) return;
         if (prevEndMs > due && nowMs(t0) >= launchEndMs) {
           recorder.onUnsent();
           return;
@@ -310,11 +329,11 @@ export async function runBenchmark(options: RunOptions, signal?: AbortSignal): P
       const joinMs = measureStartMs + Math.min(u.joinAt, turnDue(u, u.firstRound)) * 1000;
       if (joinMs >= launchEndMs || stop.signal.aborted) break;
       if (!mine(k)) continue;
-      await sleepUntil(t0, joinMs, stop.signal);
-      if (stop.signal.aborted) break;
+      await sleepUntil(t0, joinMs, launchWindow.signal);
+      if (stop.signal.aborted || joinMs >= launchEndMs) break;
       tasks.push(userTask(u));
     }
-    await sleepUntil(t0, launchEndMs, stop.signal);
+    await sleepUntil(t0, launchEndMs, launchWindow.signal);
 
     phase = 'drain';
     const drainTimer = setTimeout(() => stop.abort(`drain timeout: still running ${config.drainTimeout} s after --time`), Math.min(config.drainTimeout * 1000, MAX_TIMER_MS));

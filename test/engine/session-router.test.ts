@@ -1,10 +1,6 @@
 // pd-bench against two llama-server replicas behind the simulated router with session affinity: every user
-// stays on one replica (x-user-id), so its history is found in that replica's prefix cache. Measured over 18
-// runs of the suite on the 2-core machine (other test runs sharing it):
-//   TTFT - timings.prompt_ms: p50 10-19 ms, max 16-50 ms; without waiting on other prompts: p50 10-19, max 13-38
-//   |client mean ITL - timings.predicted_per_token_ms| per request: p50 0.01-0.03 ms, max 0.03-0.8 ms
-// Bounds: residual p50 < 60 ms, max < 400 ms; ITL p50 < 0.5 ms, max < 10 ms. Waiting is counted against the
-// prompts of both replicas (the router's choice per user is not recorded), which can only loosen the check.
+// stays on one replica (x-user-id), so its history is found in that replica's prefix cache. Client vs server
+// timings: bench/ENGINE-FIDELITY.md.
 import { expect, it } from 'vitest';
 import { Router } from '../../src/sim/router.js';
 import { byUser } from './bench.js';
@@ -20,7 +16,6 @@ const suite = engineSuite(
     await router.listen(0);
     return { baseUrl: router.url, answering: replicas, close: () => router.close() };
   },
-  { ttftResidualP50: 60, ttftResidualMax: 400, itlAbsP50: 0.5, itlAbsMax: 10 },
 );
 
 it('replicas: the session router spreads users over both replicas', () => {

@@ -1,9 +1,11 @@
 // The checks every engine topology runs: pd-bench's multi-round workload against real llama-servers, compared
 // with what the servers themselves report (usage, timings, /tokenize, /metrics). Each *.test.ts file starts
 // its topology and calls engineSuite().
+import { appendFileSync } from 'node:fs';
+import { loadavg } from 'node:os';
 import { afterAll, beforeAll, expect, inject, it } from 'vitest';
 import type { RequestRecord } from '../../src/result/record.js';
-import { byUser, cachedShares, coveredMs, fmt, historyProblems, mean, meanItlMs, runWorkload, serverItlMs, spread, sum, ttftMs, WORKLOAD, type EngineRun } from './bench.js';
+import { byUser, cachedShares, coveredMs, finishedSessions, fmt, historyProblems, mean, meanItlMs, runWorkload, serverItlMs, SESSIONS_TO_FINISH, spread, sum, ttftMs, WORKLOAD, type EngineRun } from './bench.js';
 import { counterDelta, LlamaServer, stopAll, type EngineFiles } from './llama-server.js';
 import type { Exchange } from './recording-proxy.js';
 
@@ -18,27 +20,26 @@ export interface Topology {
 }
 
 /**
- * Bounds on client minus server timings, in ms, chosen from measurements on the 2-core test machine (figures
- * in each test file's header) with about 3x headroom for a busier machine.
- *
- * TTFT: the client's TTFT exceeds the server's prompt_ms by HTTP, chat template, tokenization and the first
- * chunk's trip (PD: for both legs, plus the router), and by waiting: a request that arrives while its server
- * computes other prompts waits for them. The residual is the excess minus the part of the request's waiting
- * time during which the same server(s) were computing other requests' prompts (their prompt_ms intervals).
+ * What the suite asserts is behaviour: every request, token and cached token accounted for against what the
+ * servers report, and ordering facts (the client's TTFT is never below the server's prompt_ms). How far the
+ * client's TTFT and ITL lie from the servers' own timings depends on how busy the machine is, so those figures
+ * are printed and, with PD_BENCH_ENGINE_RECORD=FILE, appended to FILE as one JSON line per topology;
+ * bench/engine-fidelity.mjs runs the suite repeatedly and records their distribution in bench/ENGINE-FIDELITY.md.
  */
-export interface Bounds {
-  /** TTFT - prompt_ms - waiting on other prompts: median over requests. */
-  ttftResidualP50: number;
-  /** Same, worst request. */
-  ttftResidualMax: number;
-  /** |client mean ITL - timings.predicted_per_token_ms| over requests, median. */
-  itlAbsP50: number;
-  /**
-   * Same, worst request. Only the first and last chunk's delivery matter (the gaps in between add up), so a
-   * stall of S ms in either (client or server starved of CPU) moves the mean by S / (answer-len - 1). Seen
-   * once while other test suites shared the machine: 6.8 ms (a 156 ms stall); otherwise below 0.8 ms.
-   */
-  itlAbsMax: number;
+export interface Fidelity {
+  topology: string;
+  /** TTFT - prompt_ms (PD: - the prefill leg's prompt_ms too), per request, ms. */
+  ttftExcessMs: number[];
+  /** The same, less the time the request waited while its server(s) computed other requests' prompts. */
+  ttftResidualMs: number[];
+  /** |client mean ITL - timings.predicted_per_token_ms| per request, ms. */
+  itlAbsDiffMs: number[];
+  /** Run itl_ms.mean - the servers' token-weighted decode time per token, ms. */
+  runItlDiffMs: number;
+  requests: number;
+  wallMs: number;
+  loopDelayMs: { p50: number; p99: number; max: number };
+  loadAverage: number[];
 }
 
 const verbose = process.env.PD_BENCH_ENGINE_VERBOSE === '1';
@@ -72,7 +73,7 @@ const commonPrefix = (a: readonly number[], b: readonly number[]): number => {
   return i;
 };
 
-export function engineSuite(name: string, start: (files: EngineFiles) => Promise<Topology>, bounds: Bounds, flags: Record<string, unknown> = {}): {
+export function engineSuite(name: string, start: (files: EngineFiles) => Promise<Topology>, flags: Record<string, unknown> = {}): {
   run: () => EngineRun;
   topology: () => Topology;
 } {
@@ -85,12 +86,13 @@ export function engineSuite(name: string, start: (files: EngineFiles) => Promise
   let warmTokens: number[] = [];
   const servers = (): LlamaServer[] => [...topo.answering, ...(topo.prefill ? [topo.prefill.server] : [])];
   const ok = (): RequestRecord[] => run.records.filter((r) => r.outcome === 'ok');
+  const fidelity: Partial<Fidelity> = { topology: name };
 
   beforeAll(async () => {
     topo = await start(inject('engineFiles'));
     for (const s of servers()) await warm(s);
     for (const s of servers()) before.set(s, await s.metrics());
-    run = await runWorkload(topo.baseUrl, flags);
+    run = await runWorkload(topo.baseUrl, flags, SESSIONS_TO_FINISH);
     for (const s of servers()) after.set(s, await s.metrics());
     const tokenizer = topo.answering[0] as LlamaServer;
     for (const r of run.records) tokens.set(r.id, await tokenizer.chatTokens(run.messages.get(r.id) ?? []));
@@ -100,6 +102,22 @@ export function engineSuite(name: string, start: (files: EngineFiles) => Promise
   afterAll(async () => {
     await topo?.close?.();
     await stopAll();
+    const file = process.env.PD_BENCH_ENGINE_RECORD;
+    if (file && run) {
+      const line: Fidelity = {
+        ttftExcessMs: [],
+        ttftResidualMs: [],
+        itlAbsDiffMs: [],
+        runItlDiffMs: NaN,
+        ...fidelity,
+        topology: name,
+        requests: run.records.length,
+        wallMs: run.wallMs,
+        loopDelayMs: run.loopDelay,
+        loadAverage: loadavg(),
+      };
+      appendFileSync(file, `${JSON.stringify(line)}\n`);
+    }
   });
 
   const delta = (s: LlamaServer, counter: string): number => counterDelta(before.get(s) as Map<string, number>, after.get(s) as Map<string, number>, counter);
@@ -120,6 +138,11 @@ export function engineSuite(name: string, start: (files: EngineFiles) => Promise
 
   it(`${name}: every request succeeds and each round carries the conversation so far`, () => {
     const r = run.result;
+    // The run ends when SESSIONS_TO_FINISH users have finished every round; reaching --time first means it did not.
+    expect(
+      finishedSessions(run.records, WORKLOAD['num-rounds']),
+      `only ${finishedSessions(run.records, WORKLOAD['num-rounds'])} of ${SESSIONS_TO_FINISH} sessions finished within the safety bound (--time ${WORKLOAD.time} s, ${run.records.length} requests)`,
+    ).toBeGreaterThanOrEqual(SESSIONS_TO_FINISH);
     expect(r.counts.launched).toBeGreaterThanOrEqual(8);
     expect(r.counts, JSON.stringify(run.records.filter((x) => x.outcome !== 'ok').map((x) => x.errorMessage))).toMatchObject({ failed: 0, cancelled: 0 });
     expect(r.counts.ok).toBe(r.counts.launched);
@@ -151,7 +174,7 @@ export function engineSuite(name: string, start: (files: EngineFiles) => Promise
     expect(run.result.tokens.completion).toBe(WORKLOAD['answer-len'] * run.result.counts.ok);
   });
 
-  it(`${name}: client TTFT >= the server's prompt_ms, by a bounded overhead`, () => {
+  it(`${name}: client TTFT >= the server's prompt_ms (PD: >= both legs' prompt_ms, after the prefill leg ended)`, () => {
     const legs = legOf();
     const ms = (ns: bigint): number => Number(ns - run.t0) / 1e6;
     const promptMs = (r: RequestRecord): number => r.serverTimings?.promptMs ?? NaN;
@@ -189,14 +212,16 @@ export function engineSuite(name: string, start: (files: EngineFiles) => Promise
       excess.push(d);
       residual.push(d - waited);
     }
-    const s = spread(residual);
-    console.log(`engine[${name}] TTFT - timings.prompt_ms${topo.prefill ? ' (decode) - prefill leg prompt_ms' : ''}: ${fmt(spread(excess))}; without waiting on other prompts: ${fmt(s)}`);
+    console.log(`engine[${name}] TTFT - timings.prompt_ms${topo.prefill ? ' (decode) - prefill leg prompt_ms' : ''}: ${fmt(spread(excess))}; without waiting on other prompts: ${fmt(spread(residual))}`);
+    fidelity.ttftExcessMs = excess;
+    fidelity.ttftResidualMs = residual;
+    // An ordering fact, true however busy the machine: the server computed the prompt inside the client's TTFT.
+    // How much more the client saw (HTTP, template, waiting, a busy machine) is measured in bench/ENGINE-FIDELITY.md.
+    expect(excess.length).toBe(ok().length);
     for (const d of excess) expect(d).toBeGreaterThanOrEqual(0);
-    expect(s.p50).toBeLessThan(bounds.ttftResidualP50);
-    expect(s.max).toBeLessThan(bounds.ttftResidualMax);
   });
 
-  it(`${name}: client ITL matches the server's decode time per token`, () => {
+  it(`${name}: client ITL counts one gap per server-decoded token; its distance to the server's is recorded`, () => {
     const diffs = ok().map((r) => meanItlMs(r) - serverItlMs(r));
     const s = spread(diffs.map(Math.abs));
     // pd-bench's own itl_ms histogram (every gap of every request) against the servers' decode steps.
@@ -213,9 +238,15 @@ export function engineSuite(name: string, start: (files: EngineFiles) => Promise
         console.log(`  user ${r.userId} round ${r.round}: client ${meanItlMs(r).toFixed(2)} server ${serverItlMs(r).toFixed(2)} ms; gaps ${g.join(' ')}`);
       }
     }
-    expect(s.p50).toBeLessThan(bounds.itlAbsP50);
-    expect(s.max).toBeLessThan(bounds.itlAbsMax);
-    expect(Math.abs(runDiff)).toBeLessThan(bounds.itlAbsP50);
+    fidelity.itlAbsDiffMs = diffs.map(Math.abs);
+    fidelity.runItlDiffMs = runDiff;
+    // Behaviour: the run's itl_ms holds one gap per token the servers decoded after the first (predicted_n - 1
+    // per request), and its mean is the token-weighted mean of every request's gaps. How close those gaps come
+    // to the server's own decode times depends on how promptly each process was scheduled: bench/ENGINE-FIDELITY.md.
+    expect(run.result.metrics.itl_ms.count).toBe(sum(ok().map((r) => (r.serverTimings?.predictedN ?? NaN) - 1)));
+    const clientMean = sum(ok().map((r, i) => meanItlMs(r) * (steps[i] as number))) / sum(steps);
+    expect(Math.abs((run.result.metrics.itl_ms.mean ?? NaN) - clientMean)).toBeLessThan(0.01 * clientMean + 0.01);
+    for (const d of diffs) expect(Number.isFinite(d)).toBe(true);
   });
 
   it(`${name}: run token totals equal the deltas of llama-server's /metrics counters`, () => {
