@@ -5,9 +5,9 @@ import { buildComparisonReport } from '../compare/build-report.js';
 import { applyGpus, pickBaseline } from '../compare/targets.js';
 import { ConfigError } from '../errors.js';
 import { formatComparison } from '../report/comparison-console.js';
-import { writeComparisonFiles } from '../report/comparison-files.js';
-import { writeSummaryCsv } from '../report/files.js';
-import { loadSaved } from '../report/saved-results.js';
+import { writeComparisonFiles } from '../store/comparison-files.js';
+import { writeSummaryCsv } from '../store/run-files.js';
+import { loadSaved } from '../store/saved-results.js';
 import { ExitCode } from '../errors.js';
 import { loadInputs, parseCompareFlags, type CompareFlags } from './compare-command.js';
 

@@ -11,7 +11,7 @@ import { WorkerCrashError, runWithWorkers } from '../driver/worker-pool.js';
 import { scraperFor } from './scrape-flags.js';
 import { ConfigError, ExitCode } from '../errors.js';
 import { formatSummary, formatWindow } from '../report/console.js';
-import { prepareOutputDir, RequestsCsvWriter, writeRunSummary, writeSummaryCsv } from '../report/files.js';
+import { prepareOutputDir, RequestsCsvWriter, writeRunSummary, writeSummaryCsv } from '../store/run-files.js';
 import { createProgress } from '../report/progress.js';
 import type { RequestRecord } from '../result/record.js';
 import type { RunResult, WindowSummary } from '../result/schema.js';

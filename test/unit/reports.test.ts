@@ -9,7 +9,7 @@ import { redactConfig } from '../../src/config/resolve.js';
 import { FORMULAS } from '../../src/metrics/derive.js';
 import { RunRecorder } from '../../src/metrics/recorder.js';
 import { formatSummary, formatWindow } from '../../src/report/console.js';
-import { RequestsCsvWriter, writeRunSummary, writeSummaryCsv } from '../../src/report/files.js';
+import { RequestsCsvWriter, writeRunSummary, writeSummaryCsv } from '../../src/store/run-files.js';
 import { MULTI_ROUND_QA_COLUMNS, REQUEST_COLUMNS, requestRow } from '../../src/report/requests-csv.js';
 import { formatSideBySide, SIDE_BY_SIDE_ROWS } from '../../src/report/side-by-side.js';
 import { summaryColumns, summaryRow } from '../../src/report/summary-csv.js';

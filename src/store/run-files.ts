@@ -1,7 +1,8 @@
 // Writes run outputs: requests.csv and requests.jsonl streamed as requests finish (so an interrupted or crashed
-// run keeps what it measured), then summary.json and summary.csv from the RunResult. requests.jsonl holds every
+// run keeps what it measured), then summary.json and summary.csv from the RunResult, each written atomically
+// (a crash or a full disk leaves the previous file or none, never half of one). requests.jsonl holds every
 // raw record (chunk arrival times included, answer text excluded): compare and report re-derive from it.
-import { closeSync, createWriteStream, existsSync, mkdirSync, openSync, rmSync, statSync, writeFileSync, type WriteStream } from 'node:fs';
+import { closeSync, createWriteStream, existsSync, mkdirSync, openSync, rmSync, statSync, type WriteStream } from 'node:fs';
 import { join } from 'node:path';
 import { stringify, type Stringifier } from 'csv-stringify';
 import { stringify as stringifySync } from 'csv-stringify/sync';
@@ -9,9 +10,10 @@ import { ConfigError } from '../errors.js';
 import type { RequestRecord } from '../result/record.js';
 import type { RunResult } from '../result/schema.js';
 import { BatchedFile } from '../util/batched-file.js';
-import { REQUEST_COLUMNS, requestRow } from './requests-csv.js';
-import { recordLine } from './requests-jsonl.js';
-import { summaryColumns, summaryRow } from './summary-csv.js';
+import { REQUEST_COLUMNS, requestRow } from '../report/requests-csv.js';
+import { recordLine } from '../report/requests-jsonl.js';
+import { summaryColumns, summaryRow } from '../report/summary-csv.js';
+import { writeFileAtomic } from './atomic-write.js';
 
 /**
  * Makes sure results can be written to `dir` before any traffic is sent: a run that measured for an hour must
@@ -114,11 +116,11 @@ export class RequestsCsvWriter {
 
 export function writeRunSummary(dir: string, result: RunResult): void {
   mkdirSync(dir, { recursive: true });
-  writeFileSync(join(dir, 'summary.json'), JSON.stringify(result, null, 2) + '\n');
+  writeFileAtomic(join(dir, 'summary.json'), JSON.stringify(result, null, 2) + '\n');
   writeSummaryCsv(dir, [result]);
 }
 
 export function writeSummaryCsv(dir: string, results: readonly RunResult[]): void {
   mkdirSync(dir, { recursive: true });
-  writeFileSync(join(dir, 'summary.csv'), stringifySync(results.map(summaryRow), { header: true, columns: summaryColumns(), cast: { boolean: (b) => String(b) } }));
+  writeFileAtomic(join(dir, 'summary.csv'), stringifySync(results.map(summaryRow), { header: true, columns: summaryColumns(), cast: { boolean: (b) => String(b) } }));
 }

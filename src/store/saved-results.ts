@@ -7,7 +7,7 @@ import type { ComparisonReport } from '../compare/types.js';
 import { ConfigError } from '../errors.js';
 import type { RequestRecord } from '../result/record.js';
 import { RESULT_SCHEMA, type RunResult } from '../result/schema.js';
-import { parseRecordLines } from './requests-jsonl.js';
+import { parseRecordLines } from '../report/requests-jsonl.js';
 
 export interface SavedRun {
   dir: string;

@@ -1,18 +1,18 @@
 // Writes a comparison's files: comparison.json (the ComparisonReport), comparison.csv (spreadsheets) and the
-// self-contained report.html. Each is attempted even if another fails; the failures are returned, not thrown.
-import { writeFileSync } from 'node:fs';
+// self-contained report.html, each atomically. Each is attempted even if another fails; the failures are returned, not thrown.
 import { join } from 'node:path';
 import { stringify } from 'csv-stringify/sync';
 import type { ComparisonReport } from '../compare/types.js';
-import { COMPARISON_COLUMNS, comparisonRows } from './comparison-csv.js';
-import { renderHtmlReport } from './html.js';
+import { COMPARISON_COLUMNS, comparisonRows } from '../report/comparison-csv.js';
+import { renderHtmlReport } from '../report/html.js';
+import { writeFileAtomic } from './atomic-write.js';
 
 export function writeComparisonFiles(dir: string, report: ComparisonReport, files: { json?: boolean; csv?: boolean } = {}): { written: string[]; errors: string[] } {
   const written: string[] = [];
   const errors: string[] = [];
   const attempt = (name: string, make: () => string): void => {
     try {
-      writeFileSync(join(dir, name), make());
+      writeFileAtomic(join(dir, name), make());
       written.push(name);
     } catch (err) {
       errors.push(`${join(dir, name)}: ${(err as Error).message}`);
