@@ -1,9 +1,9 @@
 // Assembles a ComparisonReport from each target's runs and samples: paired statistics of every candidate
 // against the baseline, SLO attainment and goodput, the per-round view, prompt drift and errors per target.
 // Shared by live and offline comparisons and by `report`. Pure.
-import { LatencyStat } from '../metrics/histogram.js';
+import { RoundAggregator } from '../metrics/round-aggregator.js';
 import { evaluateSlo } from '../metrics/slo.js';
-import type { MetricBlock, RunResult } from '../result/schema.js';
+import type { RunResult } from '../result/schema.js';
 import { COMPARISON_METHOD, compareTargets } from './statistics.js';
 import { runTimeline, type RunTimeline } from './timeline.js';
 import type { CompareOrder, CompareTarget, ComparisonReport, HistoryMode, RequestSample, RoundStat, SloSpec, TargetSamples } from './types.js';
@@ -33,41 +33,14 @@ export interface BuildReportInput {
   createdAt?: Date;
 }
 
-function block(s: LatencyStat): MetricBlock {
-  return { unit: 'ms', ...s.summary(), sum: s.sum, sumSq: s.sumSq, histogram: s.encode() };
-}
-
 /** TTFT, ITL, prompt length and cached share by round, over all of a target's runs. */
 export function roundStats(samples: readonly RequestSample[]): RoundStat[] {
-  const by = new Map<number, { requests: number; ok: number; ttft: LatencyStat; itl: LatencyStat; prompt: number; promptN: number; cached: number; promptWithCache: number }>();
+  const rounds = new RoundAggregator();
   for (const s of samples) {
-    let r = by.get(s.round);
-    if (!r) by.set(s.round, (r = { requests: 0, ok: 0, ttft: new LatencyStat(), itl: new LatencyStat(), prompt: 0, promptN: 0, cached: 0, promptWithCache: 0 }));
-    r.requests++;
-    if (s.outcome !== 'ok') continue;
-    r.ok++;
-    if (s.ttftMs !== undefined) r.ttft.record(s.ttftMs);
-    for (const g of s.itlMs) r.itl.record(g);
-    if (s.promptTokens !== undefined) {
-      r.prompt += s.promptTokens;
-      r.promptN++;
-    }
-    if (s.cachedTokens !== undefined && s.promptTokens !== undefined) {
-      r.cached += s.cachedTokens;
-      r.promptWithCache += s.promptTokens;
-    }
+    const itl = rounds.add({ round: s.round, ok: s.outcome === 'ok', ttftMs: s.ttftMs, promptTokens: s.promptTokens, cachedTokens: s.cachedTokens });
+    if (itl) for (const g of s.itlMs) itl.record(g);
   }
-  return [...by.entries()]
-    .sort((a, b) => a[0] - b[0])
-    .map(([round, r]) => ({
-      round,
-      requests: r.requests,
-      ok: r.ok,
-      ttft: block(r.ttft),
-      itl: block(r.itl),
-      promptTokensMean: r.promptN > 0 ? r.prompt / r.promptN : null,
-      cachedTokenShare: r.promptWithCache > 0 ? r.cached / r.promptWithCache : null,
-    }));
+  return rounds.stats();
 }
 
 /** Each run's series over time; the measured start and span come from its windows, else from its samples. */

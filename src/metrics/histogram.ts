@@ -3,7 +3,7 @@
 // and summarized in milliseconds. Histograms are stored compressed (base64) so saved runs merge exactly.
 import * as hdr from 'hdr-histogram-js';
 import type { Histogram } from 'hdr-histogram-js';
-import type { StatSummary } from '../result/schema.js';
+import type { MetricBlock, StatSummary } from '../result/schema.js';
 
 export const HISTOGRAM_SETTINGS = {
   unit: 'us',
@@ -62,6 +62,11 @@ export class LatencyStat {
     // HDR reports the highest value equivalent to the bucket; clamp into the exact observed range.
     const v = this.#h.getValueAtPercentile(p) / 1000;
     return Math.min(Math.max(v, this.min), this.max);
+  }
+
+  /** The summary with what merging it exactly needs (workers, saved runs): sums and the encoded histogram. */
+  block(): MetricBlock {
+    return { unit: 'ms', ...this.summary(), sum: this.sum, sumSq: this.sumSq, histogram: this.encode() };
   }
 
   summary(): StatSummary {

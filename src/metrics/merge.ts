@@ -9,6 +9,7 @@ import { METRIC_NAMES, type ClientHealth, type MetricBlock, type MetricName, typ
 import type { ScrapeResult } from '../result/server-metrics.js';
 import { vllmCompatibleKeys } from '../result/vllm-keys.js';
 import { LatencyStat } from './histogram.js';
+import { sumRunCounts } from './round-aggregator.js';
 
 /**
  * `partitions`: shares of one seeded schedule (the --workers threads: same config, each ran the users k with
@@ -405,12 +406,7 @@ export function mergeRunResults(parts: readonly RunResult[], opts: MergeOptions 
   const c = parts.map((p) => p.counts);
   const total = (f: (p: RunResult) => number): number => parts.reduce((a, p) => a + f(p), 0);
   const counts: RunResult['counts'] = {
-    launched: total((p) => p.counts.launched),
-    ok: total((p) => p.counts.ok),
-    failed: total((p) => p.counts.failed),
-    cancelled: total((p) => p.counts.cancelled),
-    late: total((p) => p.counts.late),
-    unsent: total((p) => p.counts.unsent),
+    ...sumRunCounts(parts),
     errorsByClass: sumCounts<ErrorClass>(c.map((x) => x.errorsByClass)),
     warmup: {
       launched: total((p) => p.counts.warmup.launched),

@@ -4,21 +4,10 @@ import type { ErrorClass, Phase, RequestRecord } from '../result/record.js';
 import { METRIC_NAMES, type MetricBlock, type MetricName, type OutcomeCounts, type RoundStat, type WindowSummary } from '../result/schema.js';
 import { derive, forEachTokenGap } from './derive.js';
 import { LatencyStat, type StatSummary } from './histogram.js';
+import { RoundAggregator } from './round-aggregator.js';
 
 function emptyCounts(): OutcomeCounts {
   return { launched: 0, ok: 0, failed: 0, cancelled: 0 };
-}
-
-/** Running per-round aggregates (a round's histograms are created on its first request). */
-class RoundAccumulator {
-  requests = 0;
-  ok = 0;
-  readonly ttft = new LatencyStat();
-  readonly itl = new LatencyStat();
-  promptSum = 0;
-  promptN = 0;
-  cached = 0;
-  promptWithCache = 0;
 }
 
 export interface RecorderSnapshot {
@@ -73,7 +62,7 @@ export class RunRecorder {
   #win = { startMs: 0, launched: 0, completed: 0, failed: 0, cancelled: 0, outputTokens: 0 };
   #winTtft = new LatencyStat();
   #winItl = new LatencyStat();
-  #rounds = new Map<number, RoundAccumulator>();
+  #rounds = new RoundAggregator();
 
   constructor() {
     this.stats = Object.fromEntries(METRIC_NAMES.map((n) => [n, new LatencyStat()])) as Record<MetricName, LatencyStat>;
@@ -103,12 +92,10 @@ export class RunRecorder {
       return;
     }
     this.counts[r.outcome]++;
-    let rs = this.#rounds.get(r.round);
-    if (!rs) this.#rounds.set(r.round, (rs = new RoundAccumulator()));
-    rs.requests++;
     if (r.errorClass) this.errorsByClass[r.errorClass] = (this.errorsByClass[r.errorClass] ?? 0) + 1;
     if (this.firstSentMs === undefined || r.sentMs < this.firstSentMs) this.firstSentMs = r.sentMs;
     const d = derive(r);
+    const roundItl = this.#rounds.add({ round: r.round, ok: r.outcome === 'ok', ttftMs: d.ttftMs, promptTokens: r.promptTokens, cachedTokens: r.cachedTokens });
     // Schedule lag is a property of the sender, so every launched request counts, whatever its outcome.
     this.stats.schedule_lag_ms.record(d.scheduleLagMs);
     if (r.outcome === 'failed') this.#win.failed++;
@@ -119,11 +106,9 @@ export class RunRecorder {
     if (this.lastOkEndMs === undefined || r.endMs > this.lastOkEndMs) this.lastOkEndMs = r.endMs;
     const s = this.stats;
     if (d.ttfbMs !== undefined) s.ttfb_ms.record(d.ttfbMs);
-    rs.ok++;
     if (d.ttftMs !== undefined) {
       s.ttft_ms.record(d.ttftMs);
       this.#winTtft.record(d.ttftMs);
-      rs.ttft.record(d.ttftMs);
     }
     if (d.ttstMs !== undefined) s.ttst_ms.record(d.ttstMs);
     if (d.tpotMs !== undefined) s.tpot_ms.record(d.tpotMs);
@@ -133,11 +118,10 @@ export class RunRecorder {
     const icl = s.icl_ms;
     const itl = s.itl_ms;
     const winItl = this.#winItl;
-    const roundItl = rs.itl;
     forEachTokenGap(r, (gapMs, count) => {
       itl.record(gapMs, count);
       winItl.record(gapMs, count);
-      roundItl.record(gapMs, count);
+      roundItl?.record(gapMs, count);
     });
     for (let i = 1; i < r.chunkTimesMs.length; i++) icl.record((r.chunkTimesMs[i] as number) - (r.chunkTimesMs[i - 1] as number));
 
@@ -152,15 +136,9 @@ export class RunRecorder {
     this.promptTokens += r.promptTokens ?? 0;
     this.completionTokens += r.completionTokens ?? 0;
     this.#win.outputTokens += r.completionTokens ?? 0;
-    if (r.promptTokens !== undefined) {
-      rs.promptSum += r.promptTokens;
-      rs.promptN++;
-    }
     if (r.cachedTokens !== undefined) {
       this.cachedTokens += r.cachedTokens;
       this.promptWithCacheInfo += r.promptTokens ?? 0;
-      rs.cached += r.cachedTokens;
-      rs.promptWithCache += r.promptTokens ?? 0;
     }
     if (r.tokenSource === 'usage' && r.promptTokens) {
       const errPct = ((r.promptTokensEstimate - r.promptTokens) / r.promptTokens) * 100;
@@ -197,7 +175,7 @@ export class RunRecorder {
 
   snapshot(): RecorderSnapshot {
     const metrics = {} as Record<MetricName, MetricBlock>;
-    for (const name of METRIC_NAMES) metrics[name] = metricBlock(this.stats[name]);
+    for (const name of METRIC_NAMES) metrics[name] = this.stats[name].block();
     return {
       counts: { ...this.counts },
       late: this.late,
@@ -220,25 +198,11 @@ export class RunRecorder {
       firstSentMs: this.firstSentMs,
       lastOkEndMs: this.lastOkEndMs,
       metrics,
-      rounds: [...this.#rounds.entries()]
-        .sort((a, b) => a[0] - b[0])
-        .map(([round, x]) => ({
-          round,
-          requests: x.requests,
-          ok: x.ok,
-          ttft: metricBlock(x.ttft),
-          itl: metricBlock(x.itl),
-          promptTokensMean: x.promptN > 0 ? x.promptSum / x.promptN : null,
-          cachedTokenShare: x.promptWithCache > 0 ? x.cached / x.promptWithCache : null,
-        })),
+      rounds: this.#rounds.stats(),
     };
   }
 }
 
-/** A stat with what merging it exactly needs (workers, saved runs). */
-function metricBlock(st: LatencyStat): MetricBlock {
-  return { unit: 'ms', ...st.summary(), sum: st.sum, sumSq: st.sumSq, histogram: st.encode() };
-}
 
 /**
  * Mean/min/max of a signed quantity kept as two non-negative stats; percentiles of its magnitude, whose histogram

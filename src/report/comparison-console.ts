@@ -1,5 +1,6 @@
 // The comparison on the console: per candidate, a table of baseline vs candidate with the ratio's interval and
 // the verdict, the summary sentence, SLO attainment and errors per target. Pure: returns a string.
+import { sumRunCounts } from '../metrics/round-aggregator.js';
 import { statLabel } from '../compare/statistics.js';
 import type { ComparisonReport, Estimate, MetricComparison } from '../compare/types.js';
 import { formatSlo } from '../metrics/slo.js';
@@ -68,9 +69,7 @@ export function formatComparison(report: ComparisonReport): string {
   const server = serverLines(report);
   if (server.length > 0) out.push(...server, '');
   for (const t of report.targets) {
-    const launched = t.runs.reduce((a, r) => a + r.counts.launched, 0);
-    const failed = t.runs.reduce((a, r) => a + r.counts.failed, 0);
-    const cancelled = t.runs.reduce((a, r) => a + r.counts.cancelled, 0);
+    const { launched, failed, cancelled } = sumRunCounts(t.runs);
     const errs = Object.entries(t.errors).map(([k, v]) => `${k} ${v}`).join(', ');
     const reasons = [...new Set(t.runs.flatMap((r) => r.client.reasons))];
     out.push(

@@ -9,7 +9,8 @@ import type { TimelineBin } from '../compare/timeline.js';
 import { LatencyStat } from '../metrics/histogram.js';
 import type { MetricName, RunResult, WindowSummary } from '../result/schema.js';
 import type { ScrapeRoleResult } from '../scrape/types.js';
-import { escapeXml, lineChart, paletteColor, type ChartMark, type ChartPoint, type ChartSeries } from './svg-charts.js';
+import { escapeXml, lineChart, type ChartMark, type ChartPoint, type ChartSeries } from './svg-charts.js';
+import { buildView, MERGED_METRICS, type CdfMetric, type TargetView } from './view.js';
 
 const esc = escapeXml;
 
@@ -37,86 +38,6 @@ function fmtBytes(b: number): string {
   if (b >= 1024 ** 3) return `${(b / 1024 ** 3).toFixed(1)} GiB`;
   if (b >= 1024 ** 2) return `${(b / 1024 ** 2).toFixed(0)} MiB`;
   return `${b} B`;
-}
-
-// ---- merged distributions -----------------------------------------------------------------------------
-
-type CdfMetric = 'ttft_ms' | 'itl_ms' | 'tpot_ms' | 'e2el_ms';
-const MERGED_METRICS: readonly CdfMetric[] = ['ttft_ms', 'itl_ms', 'tpot_ms', 'e2el_ms'];
-
-/** A target's runs merged: histograms for percentiles and CDFs, sums for rates. */
-interface TargetView {
-  target: CompareTarget;
-  index: number;
-  color: string;
-  merged: Record<CdfMetric, LatencyStat | null>;
-  /** Metrics with a histogram that could not be decoded (named in the notes). */
-  undecodable: Set<MetricName>;
-  durationS: number;
-  requestThroughput: number | null;
-  outputThroughput: number | null;
-  cachedShare: number | null;
-  counts: { launched: number; ok: number; failed: number; cancelled: number; late: number; unsent: number };
-}
-
-function mergeRuns(runs: readonly RunResult[], metric: MetricName, problems: string[], who: string, undecodable: Set<MetricName>): LatencyStat | null {
-  let acc: LatencyStat | null = null;
-  for (const [i, run] of runs.entries()) {
-    const b = run.metrics?.[metric];
-    if (!b || b.count <= 0 || !isNum(b.min) || !isNum(b.max)) continue;
-    try {
-      const s = LatencyStat.decode(b.histogram, { count: b.count, sum: b.sum, sumSq: b.sumSq, min: b.min, max: b.max });
-      if (acc) acc.merge(s);
-      else acc = s;
-    } catch (e) {
-      // A damaged histogram must not take the whole report down; the reader is told which one.
-      undecodable.add(metric);
-      problems.push(`${who} run ${i + 1}: the ${metric} histogram could not be decoded (${e instanceof Error ? e.message : String(e)})`);
-    }
-  }
-  return acc;
-}
-
-function buildView(target: CompareTarget, index: number, problems: string[]): TargetView {
-  const merged = {} as Record<CdfMetric, LatencyStat | null>;
-  const undecodable = new Set<MetricName>();
-  for (const m of MERGED_METRICS) merged[m] = mergeRuns(target.runs, m, problems, target.name, undecodable);
-  let dur = 0;
-  let req = 0;
-  let out = 0;
-  let cachedW = 0;
-  let promptW = 0;
-  const counts = { launched: 0, ok: 0, failed: 0, cancelled: 0, late: 0, unsent: 0 };
-  for (const r of target.runs) {
-    const d = r.throughput.measuredDurationS;
-    if (isNum(d) && d > 0) {
-      dur += d;
-      req += r.throughput.requestThroughput * d;
-      out += r.throughput.outputThroughput * d;
-    }
-    if (isNum(r.throughput.cachedTokenShare) && r.tokens.prompt > 0) {
-      cachedW += r.throughput.cachedTokenShare * r.tokens.prompt;
-      promptW += r.tokens.prompt;
-    }
-    counts.launched += r.counts.launched;
-    counts.ok += r.counts.ok;
-    counts.failed += r.counts.failed;
-    counts.cancelled += r.counts.cancelled;
-    counts.late += r.counts.late;
-    counts.unsent += r.counts.unsent;
-  }
-  return {
-    target,
-    index,
-    color: paletteColor(index),
-    merged,
-    undecodable,
-    durationS: dur,
-    requestThroughput: dur > 0 ? req / dur : null,
-    outputThroughput: dur > 0 ? out / dur : null,
-    cachedShare: promptW > 0 ? cachedW / promptW : null,
-    counts,
-  };
 }
 
 const pctl = (s: LatencyStat | null, p: number): number | null => (s ? s.percentile(p) : null);
