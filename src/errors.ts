@@ -73,3 +73,31 @@ export const ExitCode = {
   unreachable: 4,
   interrupted: 130,
 } as const;
+
+/**
+ * Gathers the issues of several independent validation steps, so that a command reports every problem with its
+ * input at once, before anything runs: each step that throws a ConfigError adds its issues and yields undefined;
+ * any other error is a bug and passes through.
+ */
+export class IssueCollector {
+  readonly issues: ConfigIssue[] = [];
+
+  attempt<T>(step: () => T): T | undefined {
+    try {
+      return step();
+    } catch (err) {
+      if (!(err instanceof ConfigError)) throw err;
+      this.issues.push(...err.issues);
+      return undefined;
+    }
+  }
+
+  add(issue: ConfigIssue): void {
+    this.issues.push(issue);
+  }
+
+  /** Throws one ConfigError with everything gathered (nothing when there is nothing). */
+  throwIfAny(): void {
+    if (this.issues.length > 0) throw new ConfigError(this.issues);
+  }
+}

@@ -12,7 +12,7 @@ import type { CompareOrder, ComparisonReport, HistoryMode, SloSpec } from '../co
 import { workloadDifferences } from '../compare/workload.js';
 import { resolveConfig } from '../config/resolve.js';
 import { loadScenario } from '../config/scenario.js';
-import { ConfigError, ExitCode, type ConfigIssue } from '../errors.js';
+import { ConfigError, ExitCode, IssueCollector, type ConfigIssue } from '../errors.js';
 import { parseSlo } from '../metrics/slo.js';
 import { formatComparison } from '../report/comparison-console.js';
 import { writeComparisonFiles } from '../store/comparison-files.js';
@@ -121,22 +121,53 @@ export async function compareCommand(o: CompareCommandOptions): Promise<CompareC
   return o.dirs.length > 0 ? offlineCompare(o) : liveCompare(o);
 }
 
+/** A live comparison's validated inputs: every flag group parsed, every problem reported at once. */
+export interface ComparePlan {
+  p: Parsed;
+  config: ReturnType<typeof resolveConfig>['config'];
+  scenarioName: string | undefined;
+  targets: TargetSpec[];
+  baseline: string;
+  scrapes: ReturnType<typeof scraperFor>;
+  answers: AnswerBook | undefined;
+  qps: number;
+}
+
+/**
+ * Parses and checks everything a live comparison needs (compare flags, scenario, workload flags, targets,
+ * baseline, scrapes, answers) before anything starts; throws one ConfigError listing every problem found.
+ */
+export function planCompare(o: CompareCommandOptions): ComparePlan {
+  const env = o.env ?? process.env;
+  const c = new IssueCollector();
+  const p = c.attempt(() => parseCompareFlags(o.compare));
+  const scenario = o.scenario ? c.attempt(() => loadScenario(o.scenario as string)) : undefined;
+  // Flags are checked even when the scenario failed to load: a scenario only supplies defaults.
+  const resolved = c.attempt(() => resolveConfig({ scenario, flags: o.flags, env }));
+  if (o.flags['base-url'] !== undefined) c.add({ field: '--base-url', value: o.flags['base-url'], allowed: 'not used by compare: name each target with --target name=URL' });
+  if (resolved && resolved.config.qps.length !== 1) c.add({ field: '--qps', value: resolved.config.qps.join(','), allowed: 'allowed: one rate for compare (run one comparison per QPS point)' });
+  const targets = c.attempt(() => parseTargets(o.compare.target ?? [], o.compare.gpus ?? [], env));
+  const baseline = targets && c.attempt(() => pickBaseline(targets.map((t) => t.name), o.compare.baseline));
+  const scrapes = targets && c.attempt(() => scraperFor(o.compare.scrape ?? [], o.compare.scrapeInterval, targets.map((t) => t.name)));
+  const answers = o.compare.answers !== undefined ? c.attempt(() => loadAnswers(o.compare.answers as string)) : undefined;
+  c.throwIfAny();
+  const config = (resolved as NonNullable<typeof resolved>).config;
+  return {
+    p: p as Parsed,
+    config,
+    scenarioName: (resolved as NonNullable<typeof resolved>).scenarioName,
+    targets: targets as TargetSpec[],
+    baseline: baseline as string,
+    scrapes: scrapes as NonNullable<typeof scrapes>,
+    answers,
+    qps: config.qps[0] as number,
+  };
+}
+
 async function liveCompare(o: CompareCommandOptions): Promise<CompareCommandResult> {
   const stdout = o.stdout ?? process.stdout;
   const stderr = o.stderr ?? process.stderr;
-  const env = o.env ?? process.env;
-  const p = parseCompareFlags(o.compare);
-  const scenario = o.scenario ? loadScenario(o.scenario) : undefined;
-  const { config, scenarioName } = resolveConfig({ scenario, flags: o.flags, env });
-  const issues: ConfigIssue[] = [];
-  if (o.flags['base-url'] !== undefined) issues.push({ field: '--base-url', value: o.flags['base-url'], allowed: 'not used by compare: name each target with --target name=URL' });
-  if (config.qps.length !== 1) issues.push({ field: '--qps', value: config.qps.join(','), allowed: 'allowed: one rate for compare (run one comparison per QPS point)' });
-  if (issues.length > 0) throw new ConfigError(issues);
-  const targets = parseTargets(o.compare.target ?? [], o.compare.gpus ?? [], env);
-  const baseline = pickBaseline(targets.map((t) => t.name), o.compare.baseline);
-  const scrapes = scraperFor(o.compare.scrape ?? [], o.compare.scrapeInterval, targets.map((t) => t.name));
-  const answers = o.compare.answers !== undefined ? loadAnswers(o.compare.answers) : undefined;
-  const qps = config.qps[0] as number;
+  const { p, config, scenarioName, targets, baseline, scrapes, answers, qps } = planCompare(o);
   const runId = o.runId ?? defaultRunId(`compare-${scenarioName ?? 'custom'}`);
   const outputDir = resolve(o.outputDir ?? join('results', runId));
   const runDir = (name: string, rep: number, kind: RunSlot['kind'] = 'measured'): string =>

@@ -4,7 +4,7 @@
 // verdict, comparison.csv and report.html. Stops the simulators on every exit path.
 import { join, resolve } from 'node:path';
 import { spawnServer, type SpawnedServer } from '../sim/spawn-server.js';
-import { compareCommand } from './compare-command.js';
+import { compareCommand, planCompare, type CompareFlags } from './compare-command.js';
 import { defaultRunId, type RunCommandOptions, type RunCommandResult } from './run-command.js';
 
 /** Short enough that both runs, start-up and drain finish within two minutes. */
@@ -26,12 +26,28 @@ function engineScrapes(stack: string, engines: unknown): string[] {
   );
 }
 
+/** The comparison the demo runs over its stacks (one per DEMO_STACKS entry, in order). */
+function demoCompareFlags(stacks: readonly Pick<SpawnedServer, 'url' | 'ready'>[]): CompareFlags {
+  return {
+    target: DEMO_STACKS.map((s, i) => `${s.name}=${stacks[i]?.url}${stacks[i]?.ready.gpus !== undefined ? `,gpus=${String(stacks[i]?.ready.gpus)}` : ''}`),
+    baseline: 'colocated',
+    cooldown: String(DEMO_COOLDOWN_S),
+    slo: DEMO_SLO,
+    // Every engine's /metrics, so the report shows queues, KV usage and prefix-cache hits per role.
+    scrape: DEMO_STACKS.flatMap((s, i) => engineScrapes(s.name, stacks[i]?.ready.engines)),
+    scrapeInterval: '2',
+  };
+}
+
 export async function demoCommand(o: Omit<RunCommandOptions, 'scenario'> & { scenario?: string | undefined }): Promise<RunCommandResult> {
   const stderr = o.stderr ?? process.stderr;
   const stdout = o.stdout ?? process.stdout;
   const scenario = o.scenario ?? 'run-pd';
   const runId = o.runId ?? defaultRunId(`demo-${scenario}`);
   const outputDir = resolve(o.outputDir ?? join('results', runId));
+  // Every flag is checked before a simulator starts: the plan of the comparison the demo will run, with
+  // placeholder URLs where the stacks' addresses will go.
+  planCompare({ scenario, flags: { time: DEMO_TIME_S, ...o.flags }, compare: demoCompareFlags(DEMO_STACKS.map(() => ({ url: 'http://127.0.0.1:1/v1', ready: {} }))), dirs: [], ...(o.env ? { env: o.env } : {}) });
   const servers: SpawnedServer[] = [];
   try {
     const started = await Promise.all(DEMO_STACKS.map((s) => spawnServer('sim-main', [...s.args])));
@@ -45,15 +61,7 @@ export async function demoCommand(o: Omit<RunCommandOptions, 'scenario'> & { sce
     const r = await compareCommand({
       scenario,
       flags: { time: DEMO_TIME_S, ...o.flags },
-      compare: {
-        target: DEMO_STACKS.map((s, i) => `${s.name}=${started[i]?.url},gpus=${String(started[i]?.ready.gpus)}`),
-        baseline: 'colocated',
-        cooldown: String(DEMO_COOLDOWN_S),
-        slo: DEMO_SLO,
-        // Every engine's /metrics, so the report shows queues, KV usage and prefix-cache hits per role.
-        scrape: DEMO_STACKS.flatMap((s, i) => engineScrapes(s.name, started[i]?.ready.engines)),
-        scrapeInterval: '2',
-      },
+      compare: demoCompareFlags(started),
       dirs: [],
       outputDir,
       runId,

@@ -9,7 +9,7 @@ import { resolveConfig } from '../config/resolve.js';
 import { loadScenario } from '../config/scenario.js';
 import { WorkerCrashError, runWithWorkers } from '../driver/worker-pool.js';
 import { scraperFor } from './scrape-flags.js';
-import { ConfigError, ExitCode } from '../errors.js';
+import { ConfigError, ExitCode, IssueCollector } from '../errors.js';
 import { formatSummary, formatWindow } from '../report/console.js';
 import { prepareOutputDir, RequestsCsvWriter, writeRunSummary, writeSummaryCsv } from '../store/run-files.js';
 import { createProgress } from '../report/progress.js';
@@ -49,15 +49,18 @@ export function defaultRunId(scenario: string | undefined, now = new Date()): st
 export async function runCommand(o: RunCommandOptions): Promise<RunCommandResult> {
   const stdout = o.stdout ?? process.stdout;
   const stderr = o.stderr ?? process.stderr;
-  const scenario = o.scenario ? loadScenario(o.scenario) : undefined;
-  const { config, scenarioName } = resolveConfig({ scenario, flags: o.flags, env: o.env ?? process.env });
-  if (!config.baseUrl) {
-    throw new ConfigError([
-      { field: '--base-url', value: null, allowed: 'required for `run`: the OpenAI-compatible /v1 root, e.g. http://localhost:30080/v1 (or run `npx pd-bench` alone for the simulated demo)' },
-    ]);
+  // The plan: every input group checked before anything starts, every problem reported at once.
+  const c = new IssueCollector();
+  const scenario = o.scenario ? c.attempt(() => loadScenario(o.scenario as string)) : undefined;
+  const resolved = c.attempt(() => resolveConfig({ scenario, flags: o.flags, env: o.env ?? process.env }));
+  if (resolved && !resolved.config.baseUrl) {
+    c.add({ field: '--base-url', value: null, allowed: 'required for `run`: the OpenAI-compatible /v1 root, e.g. http://localhost:30080/v1 (or run `npx pd-bench` alone for the simulated demo)' });
   }
-  const baseUrl = config.baseUrl;
-  const scrapes = scraperFor(o.scrape ?? [], o.scrapeInterval);
+  const scrapePlan = c.attempt(() => scraperFor(o.scrape ?? [], o.scrapeInterval));
+  c.throwIfAny();
+  const { config, scenarioName } = resolved as NonNullable<typeof resolved>;
+  const scrapes = scrapePlan as NonNullable<typeof scrapePlan>;
+  const baseUrl = config.baseUrl as string;
   const runId = o.runId ?? defaultRunId(scenarioName);
   const outputDir = resolve(o.outputDir ?? join('results', runId));
   // Before any traffic: nothing measured may be lost to an unwritable directory found at the end.
