@@ -5,7 +5,7 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
 import { preflight } from '../client/preflight.js';
 import { buildComparisonReport, type ReportTargetInput } from '../compare/build-report.js';
-import { runComparison, type RunSlot } from '../compare/run-comparison.js';
+import { runComparison, type ComparedTarget, type RunSlot } from '../compare/run-comparison.js';
 import { samplesOf } from '../compare/samples.js';
 import { applyGpus, parseTargets, pickBaseline, type TargetSpec } from '../compare/targets.js';
 import type { CompareOrder, ComparisonReport, HistoryMode, SloSpec } from '../compare/types.js';
@@ -16,15 +16,13 @@ import { ConfigError, ExitCode, IssueCollector, type ConfigIssue } from '../erro
 import { parseSlo } from '../metrics/slo.js';
 import { formatComparison } from '../report/comparison-console.js';
 import { writeComparisonFiles } from '../store/comparison-files.js';
-import { formatWindow } from '../report/console.js';
-import { prepareOutputDir, RequestsCsvWriter, writeRunSummary } from '../store/run-files.js';
-import { createProgress, type ProgressView } from '../report/progress.js';
+import { prepareOutputDir } from '../store/run-files.js';
 import { loadSaved } from '../store/saved-results.js';
 import type { RunResult } from '../result/schema.js';
 import { AnswerBook } from '../workload/answer-book.js';
 import { TextFactory } from '../workload/text.js';
 import { defaultRunId } from './run-command.js';
-import { runnerFor } from './runner.js';
+import { RunSink } from './run-sink.js';
 import { scraperFor } from './scrape-flags.js';
 
 export interface CompareFlags {
@@ -176,7 +174,7 @@ async function liveCompare(o: CompareCommandOptions): Promise<CompareCommandResu
   prepareOutputDir(outputDir);
   for (const t of targets) for (let rep = 0; rep < p.repeat; rep++) prepareOutputDir(runDir(t.name, rep));
 
-  const resolved: (TargetSpec & { model: string })[] = [];
+  const resolved: ComparedTarget[] = [];
   for (const t of targets) {
     let model = t.model ?? config.model;
     if (config.preflight) {
@@ -193,68 +191,25 @@ async function liveCompare(o: CompareCommandOptions): Promise<CompareCommandResu
       `${p.order}${p.repeat > 1 ? ` x${p.repeat}` : ''}, ${p.history} history, ${qps} QPS, ${config.time} s per run\n`,
   );
 
-  const writers = new Map<string, RequestsCsvWriter>();
-  const progress = new Map<string, ProgressView>();
-  const key = (s: RunSlot): string => `${s.target.name}#${s.rep}#${s.kind}`;
-  let writeError = false;
+  const sink = new RunSink<ComparedTarget>({
+    config,
+    dirOf: (slot) => runDir(slot.target.name, slot.rep, slot.kind),
+    labelOf: (slot) => `${slot.target.name}${slot.kind === 'recording' ? ' (recording answers)' : p.repeat > 1 ? ` rep ${slot.rep + 1}` : ''}`,
+    summary: 'line',
+    scrapes,
+    // Simultaneous runs share the terminal: one progress view (the first target's) speaks for all.
+    showProgress: (slot) => p.order !== 'simultaneous' || slot.target.name === resolved[0]?.name,
+    cooldownText: (s) => `cooling down ${s} s before the next run\n`,
+    stdout,
+    stderr,
+  });
   const runs = await runComparison(
-    {
-      targets: resolved,
-      config,
-      qps,
-      order: p.order,
-      repeat: p.repeat,
-      cooldownS: p.cooldownS,
-      history: p.history,
-      ...(answers ? { answers } : {}),
-      runId,
-      scenario: scenarioName,
-      text: new TextFactory(config.seed),
-    },
-    {
-      runner: runnerFor(config, (err) => {
-        writeError = true;
-        stderr.write(`error: ${err.message}; that run's result covers the workers that finished\n`);
-      }),
-      runHooks: (slot) => {
-        const w = new RequestsCsvWriter(runDir(slot.target.name, slot.rep, slot.kind));
-        writers.set(key(slot), w);
-        const label = `${slot.target.name}${slot.kind === 'recording' ? ' (recording answers)' : p.repeat > 1 ? ` rep ${slot.rep + 1}` : ''}`;
-        // Simultaneous runs share the terminal: one progress view (the first target's) speaks for all.
-        const quiet = p.order === 'simultaneous' && slot.target.name !== resolved[0]?.name;
-        const view = quiet ? undefined : createProgress(p.order === 'simultaneous' ? 'all targets' : label, stderr);
-        if (view) progress.set(key(slot), view);
-        const scraper = scrapes.forTarget(slot.target.name);
-        return {
-          onStart: ({ wallStartMs }) => w.setOrigin(wallStartMs),
-          onRecord: (r) => w.write(r),
-          ...(view ? { onWindow: (win) => view.log(formatWindow(win, label)), onProgress: (pr) => view.update(pr) } : {}),
-          ...(scraper ? { scraper } : {}),
-        };
-      },
-      onRunDone: async (slot, result) => {
-        progress.get(key(slot))?.stop();
-        const w = writers.get(key(slot)) as RequestsCsvWriter;
-        const err = await w.close();
-        const dir = runDir(slot.target.name, slot.rep, slot.kind);
-        if (err) {
-          writeError = true;
-          result.notes.push(`requests files stopped being written (${err.message}); ${w.lostRows} request row(s) after that are only in the statistics`);
-          stderr.write(`error: writing ${dir} failed: ${err.message}\n`);
-        }
-        try {
-          writeRunSummary(dir, result);
-        } catch (e) {
-          writeError = true;
-          stderr.write(`error: writing ${dir}/summary.json failed: ${(e as Error).message}\n`);
-        }
-        stderr.write(`${slot.target.name}${p.repeat > 1 ? ` rep ${slot.rep + 1}` : ''}: ${result.counts.ok}/${result.counts.launched} ok, TTFT p50 ${fmt(result.metrics.ttft_ms.p50)} ms, ITL p99 ${fmt(result.metrics.itl_ms.p99)} ms -> ${dir}\n`);
-      },
-      onCooldown: (s) => s > 0 && stderr.write(`cooling down ${s} s before the next run\n`),
-    },
+    { targets: resolved, config, qps, order: p.order, repeat: p.repeat, cooldownS: p.cooldownS, history: p.history, ...(answers ? { answers } : {}), runId, scenario: scenarioName, text: new TextFactory(config.seed) },
+    sink.hooks(),
     o.signal,
   );
-  for (const v of progress.values()) v.stop();
+  sink.stopProgress();
+  let writeError = sink.writeError || sink.crash !== undefined;
 
   const notes: string[] = [];
   if (runs.recording) notes.push(`frozen history: the answers were recorded in an unmeasured pass against ${resolved[0]?.name} first (${runDir(resolved[0]?.name ?? '', 0, 'recording')})`);
@@ -278,9 +233,6 @@ async function liveCompare(o: CompareCommandOptions): Promise<CompareCommandResu
   return { exitCode, outputDir, report };
 }
 
-function fmt(v: number | null): string {
-  return v === null ? '-' : v.toFixed(v >= 100 ? 0 : 2);
-}
 
 function loadAnswers(path: string): AnswerBook {
   try {

@@ -7,15 +7,12 @@ import { preflight } from '../client/preflight.js';
 import type { RunConfig } from '../config/options.js';
 import { resolveConfig } from '../config/resolve.js';
 import { loadScenario } from '../config/scenario.js';
-import { WorkerCrashError, runWithWorkers } from '../driver/worker-pool.js';
+import { RunSink } from './run-sink.js';
 import { scraperFor } from './scrape-flags.js';
 import { ConfigError, ExitCode, IssueCollector } from '../errors.js';
-import { formatSummary, formatWindow } from '../report/console.js';
-import { prepareOutputDir, RequestsCsvWriter, writeRunSummary, writeSummaryCsv } from '../store/run-files.js';
-import { createProgress } from '../report/progress.js';
-import type { RequestRecord } from '../result/record.js';
-import type { RunResult, WindowSummary } from '../result/schema.js';
-import { runBenchmark, type RunProgress } from '../run.js';
+import { prepareOutputDir, writeSummaryCsv } from '../store/run-files.js';
+import type { RunResult } from '../result/schema.js';
+import { execute, type ExecutionTarget } from '../driver/executor.js';
 import { TextFactory } from '../workload/text.js';
 
 export interface RunCommandOptions {
@@ -76,79 +73,36 @@ export async function runCommand(o: RunCommandOptions): Promise<RunCommandResult
   const full: RunConfig & { baseUrl: string; model: string } = { ...config, baseUrl, model: model as string };
   // Worker threads build their own (a TextFactory cannot cross threads); only one thread needs this one.
   const text = full.workers > 1 ? undefined : new TextFactory(full.seed);
-  const results: RunResult[] = [];
   const points = full.qps;
-  let anyWriteError = false;
-  let workerFailure = false;
-
-  for (let i = 0; i < points.length; i++) {
-    const qps = points[i] as number;
-    if (o.signal?.aborted) break;
-    if (i > 0 && full.pause > 0) {
-      stderr.write(`pausing ${full.pause} s before the next point\n`);
-      await new Promise<void>((r) => {
-        const t = setTimeout(r, full.pause * 1000);
-        o.signal?.addEventListener('abort', () => { clearTimeout(t); r(); }, { once: true });
-      });
-      if (o.signal?.aborted) break;
-    }
-    const dir = points.length > 1 ? join(outputDir, `qps-${qps}`) : outputDir;
-    const label = `${o.label ? o.label + ' ' : ''}${scenarioName ?? 'custom'}@${qps}qps`;
-    const writer = new RequestsCsvWriter(dir);
-    const progress = createProgress(label, stderr);
-    let result: RunResult;
-    let writeError: Error | undefined;
-    let crash: WorkerCrashError | undefined;
-    const scraper = scrapes.forTarget('');
-    const runOptions = {
-      config: full,
-      qps,
-      runId,
-      scenario: scenarioName,
-      ...(text ? { text } : {}),
-      onStart: ({ wallStartMs }: { wallStartMs: number }) => writer.setOrigin(wallStartMs),
-      onRecord: (r: RequestRecord) => writer.write(r),
-      onWindow: (w: WindowSummary) => progress.log(formatWindow(w, label)),
-      onProgress: (p: RunProgress) => progress.update(p),
-      ...(scraper ? { scraper } : {}),
-    };
-    try {
-      result = full.workers > 1 ? await runWithWorkers({ ...runOptions, workers: full.workers }, o.signal) : await runBenchmark(runOptions, o.signal);
-    } catch (err) {
-      // A failed worker: the others' merged result is still written (with the failure in its notes), then exit 1.
-      if (!(err instanceof WorkerCrashError) || !err.result) throw err;
-      crash = err;
-      result = err.result;
-    } finally {
-      progress.stop();
-      writeError = await writer.close();
-    }
-    if (writeError) {
-      result.notes.push(`requests.csv stopped being written (${writeError.message}); ${writer.lostRows} request row(s) after that are only in the statistics of this summary`);
-      stderr.write(`error: writing ${writer.path} failed: ${writeError.message} (${writer.lostRows} rows lost; the summary still has every request)\n`);
-    }
-    results.push(result);
-    // The console summary comes first: if the disk is full, the numbers are still seen.
-    stdout.write(formatSummary(result) + '\n');
-    try {
-      writeRunSummary(dir, result);
-      stderr.write(`results: ${dir}/{requests.csv,summary.json,summary.csv}\n`);
-    } catch (err) {
-      writeError ??= err as Error;
-      stderr.write(`error: writing ${dir}/summary.json failed: ${(err as Error).message}; the summary above is all that was kept\n`);
-    }
-    anyWriteError ||= writeError !== undefined;
-    if (crash) {
-      workerFailure = true;
-      stderr.write(`error: ${crash.message}; the summary above covers the workers that finished\n`);
-      break;
-    }
-    if (full.workers === 1 && !result.client.healthy) stderr.write(workersHint(result) + '\n');
-    if (result.interrupted) break;
-  }
+  const dirOf = (qps: number): string => (points.length > 1 ? join(outputDir, `qps-${qps}`) : outputDir);
+  const target: ExecutionTarget = { name: '', baseUrl, model: full.model, apiKey: full.apiKey };
+  const sink = new RunSink<ExecutionTarget>({
+    config: full,
+    dirOf: (slot) => dirOf(slot.point),
+    labelOf: (slot) => `${o.label ? o.label + ' ' : ''}${scenarioName ?? 'custom'}@${slot.point}qps`,
+    summary: 'full',
+    scrapes,
+    cooldownText: (s) => `pausing ${s} s before the next point\n`,
+    stdout,
+    stderr,
+  });
+  const hooks = sink.hooks();
+  await execute(
+    { targets: [target], config: full, points, order: 'sequential', repeat: 1, cooldownS: full.pause, history: 'live', runId, scenario: scenarioName, ...(text ? { text } : {}) },
+    {
+      ...hooks,
+      done: async (slot, result) => {
+        await hooks.done?.(slot, result);
+        if (full.workers === 1 && !result.client.healthy && !sink.crash) stderr.write(workersHint(result) + '\n');
+      },
+    },
+    o.signal,
+  );
+  sink.stopProgress();
+  const results = sink.results;
   if (points.length > 1 && results.length > 0) writeSummaryCsv(outputDir, results);
   const interrupted = o.signal?.aborted ?? false;
-  return { exitCode: exitCodeFor({ interrupted, writeError: anyWriteError || workerFailure, strict: full.strict, results }), outputDir, results };
+  return { exitCode: exitCodeFor({ interrupted, writeError: sink.writeError || sink.crash !== undefined, strict: full.strict, results }), outputDir, results };
 }
 
 /** The one-line suggestion after a single-threaded run whose client could not keep up. */

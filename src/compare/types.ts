@@ -1,7 +1,6 @@
 // Types shared by the comparison pipeline: per-request samples (what the statistics resample), SLO specs and
 // results, paired comparisons with confidence intervals, and the ComparisonReport that compare.json,
 // comparison.csv and report.html are written from. Types only.
-import type { Outcome } from '../result/record.js';
 import type { RoundStat, RunResult } from '../result/schema.js';
 import type { RequestSample } from '../metrics/request-sample.js';
 import type { SloResult, SloSpec } from '../metrics/slo.js';

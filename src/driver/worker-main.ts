@@ -7,7 +7,8 @@ import type { RunConfig } from '../config/options.js';
 import { PdBenchError, TargetError, type ConfigIssue } from '../errors.js';
 import type { RequestRecord } from '../result/record.js';
 import type { RunResult, WindowSummary } from '../result/schema.js';
-import { runBenchmark, type RunProgress } from '../run.js';
+import { runBenchmark } from '../run/run-benchmark.js';
+import type { RunProgress } from '../run/options.js';
 import { AnswerBook } from '../workload/answer-book.js';
 
 /** What a worker is started with (structured-cloned: plain data only; t0 is a BigInt, which clones). */

@@ -7,10 +7,10 @@ import { createHash } from 'node:crypto';
 import type { CompareTarget, ComparedMetric, ComparisonReport, Estimate, MetricComparison, SloResult, SloSpec, TargetComparison, Verdict } from '../compare/types.js';
 import type { TimelineBin } from '../compare/timeline.js';
 import { LatencyStat } from '../metrics/histogram.js';
-import type { MetricName, RunResult, WindowSummary } from '../result/schema.js';
+import type { RunResult, WindowSummary } from '../result/schema.js';
 import type { ScrapeRoleResult } from '../scrape/types.js';
 import { escapeXml, lineChart, type ChartMark, type ChartPoint, type ChartSeries } from './svg-charts.js';
-import { buildView, MERGED_METRICS, type CdfMetric, type TargetView } from './view.js';
+import { buildView, type CdfMetric, type TargetView } from './view.js';
 
 const esc = escapeXml;
 

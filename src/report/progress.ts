@@ -1,6 +1,6 @@
 // Live progress on stderr: a cli-progress bar on a TTY, a plain line every 10 s otherwise (CI logs).
 import cliProgress from 'cli-progress';
-import type { RunProgress } from '../run.js';
+import type { RunProgress } from '../run/options.js';
 
 export interface ProgressView {
   update(p: RunProgress): void;

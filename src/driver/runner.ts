@@ -4,7 +4,8 @@
 import type { RunConfig } from '../config/options.js';
 import { WorkerCrashError, runWithWorkers } from '../driver/worker-pool.js';
 import type { RunResult } from '../result/schema.js';
-import { runBenchmark, type RunOptions } from '../run.js';
+import { runBenchmark } from '../run/run-benchmark.js';
+import type { RunOptions } from '../run/options.js';
 
 export type Runner = (options: RunOptions, signal?: AbortSignal) => Promise<RunResult>;
 
