@@ -7,6 +7,7 @@ import { preflight } from '../client/preflight.js';
 import type { RunConfig } from '../config/options.js';
 import { resolveConfig } from '../config/resolve.js';
 import { loadScenario } from '../config/scenario.js';
+import { clientBound } from '../metrics/client-health.js';
 import { RunSink } from './run-sink.js';
 import { scraperFor } from './scrape-flags.js';
 import { ConfigError, ExitCode, IssueCollector } from '../errors.js';
@@ -93,7 +94,8 @@ export async function runCommand(o: RunCommandOptions): Promise<RunCommandResult
       ...hooks,
       done: async (slot, result) => {
         await hooks.done?.(slot, result);
-        if (full.workers === 1 && !result.client.healthy && !sink.crash) stderr.write(workersHint(result) + '\n');
+        // Only when the client itself was the bottleneck: a saturated server makes turns wait, which threads cannot fix.
+        if (full.workers === 1 && clientBound(result.client) && !sink.crash) stderr.write(workersHint(result) + '\n');
       },
     },
     o.signal,

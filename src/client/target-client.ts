@@ -28,6 +28,8 @@ export interface TurnRequest {
   userId: number;
   round: number;
   intendedMs: number;
+  /** When the turn could go (user and slot free); default intendedMs. See RequestRecord.readyMs. */
+  readyMs?: number;
   late: boolean;
   /** The JSON body, already serialized. */
   body: string;
@@ -284,6 +286,7 @@ class TurnExchange implements Dispatcher.DispatchHandler {
       userId: r.userId,
       round: r.round,
       intendedMs: r.intendedMs,
+      readyMs: r.readyMs,
       sentMs: this.#sentMs ?? this.#dispatchMs,
       late: r.late,
       headersMs: this.#headersMs,

@@ -12,6 +12,10 @@ export interface Derived {
   tpotMs: number | undefined;
   generationTimeMs: number | undefined;
   scheduleLagMs: number;
+  /** sent - ready: the client's own lateness. */
+  senderLagMs: number;
+  /** ready - intended: the turn waited for its user's previous turn or a concurrency slot. */
+  waitMs: number;
   ttftFromIntendedMs: number | undefined;
   e2elFromIntendedMs: number;
   outputTokens: number | undefined;
@@ -33,6 +37,8 @@ export function derive(r: RequestRecord): Derived {
     tpotMs,
     generationTimeMs: r.firstTokenMs !== undefined ? r.endMs - r.firstTokenMs : undefined,
     scheduleLagMs: r.sentMs - r.intendedMs,
+    senderLagMs: r.sentMs - (r.readyMs ?? r.intendedMs),
+    waitMs: (r.readyMs ?? r.intendedMs) - r.intendedMs,
     ttftFromIntendedMs: r.firstTokenMs !== undefined ? r.firstTokenMs - r.intendedMs : undefined,
     e2elFromIntendedMs: r.endMs - r.intendedMs,
     outputTokens,

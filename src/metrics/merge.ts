@@ -5,7 +5,7 @@
 // carry no histogram) is labelled approximate in the merged result's notes. Pure: no IO, no clock.
 import { ConfigError, type ConfigIssue } from '../errors.js';
 import type { ErrorClass } from '../result/record.js';
-import { METRIC_NAMES, type ClientHealth, type MetricBlock, type MetricName, type RoundStat, type RunResult, type StatSummary, type WindowSummary } from '../result/schema.js';
+import { METRIC_NAMES, type ClientHealth, type MetricBlock, type MetricName, type RoundStat, type RunResult, type StatSummary, type UnsentReason, type WindowSummary } from '../result/schema.js';
 import type { ScrapeResult } from '../result/server-metrics.js';
 import { vllmCompatibleKeys } from '../result/vllm-keys.js';
 import { LatencyStat } from './histogram.js';
@@ -333,7 +333,7 @@ function mergeNotes(parts: readonly RunResult[], names: readonly string[]): stri
   return out;
 }
 
-function mergeHealth(parts: readonly RunResult[], names: readonly string[], opts: MergeOptions, scheduleLagP99Ms: number | null): ClientHealth {
+function mergeHealth(parts: readonly RunResult[], names: readonly string[], opts: MergeOptions, scheduleLagP99Ms: number | null, senderLag: ClientHealth['senderLag']): ClientHealth {
   const hs = parts.map((p) => p.client);
   const h0 = hs[0] as ClientHealth;
   const samples = hs.reduce((a, h) => a + h.loopDelayMs.samples, 0);
@@ -368,6 +368,7 @@ function mergeHealth(parts: readonly RunResult[], names: readonly string[], opts
     // Threads share one process (its peak is the largest sample); separate processes each had their own.
     maxRssBytes: opts.sameProcess ? Math.max(...hs.map((h) => h.maxRssBytes)) : hs.reduce((a, h) => a + h.maxRssBytes, 0),
     scheduleLagP99Ms,
+    senderLag,
   };
 }
 
@@ -408,6 +409,7 @@ export function mergeRunResults(parts: readonly RunResult[], opts: MergeOptions 
   const counts: RunResult['counts'] = {
     ...sumRunCounts(parts),
     errorsByClass: sumCounts<ErrorClass>(c.map((x) => x.errorsByClass)),
+    unsentByReason: sumCounts<UnsentReason>(c.map((x) => x.unsentByReason ?? {})),
     warmup: {
       launched: total((p) => p.counts.warmup.launched),
       ok: total((p) => p.counts.warmup.ok),
@@ -501,7 +503,7 @@ export function mergeRunResults(parts: readonly RunResult[], opts: MergeOptions 
     });
   if (!roundsExact) approximate.push('rounds[].ttft/itl');
 
-  const client = mergeHealth(parts, names, opts, metrics.schedule_lag_ms.p99);
+  const client = mergeHealth(parts, names, opts, metrics.schedule_lag_ms.p99, { samples: metrics.sender_lag_ms.count, p90: metrics.sender_lag_ms.p90, p99: metrics.sender_lag_ms.p99 });
   const interrupted = opts.interrupted ?? parts.some((p) => p.interrupted);
   const servers = parts.map((p) => p.server).filter((s): s is ScrapeResult => s !== null);
   const server = opts.server !== undefined ? opts.server : (servers[0] ?? null);

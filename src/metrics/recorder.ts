@@ -1,7 +1,7 @@
 // Aggregates finished RequestRecords into histograms, counters and interval windows. Pure and synchronous:
 // the run calls it from the request's completion; nothing here keeps per-chunk data after a record is added.
 import type { ErrorClass, Phase, RequestRecord } from '../result/record.js';
-import { METRIC_NAMES, type MetricBlock, type MetricName, type OutcomeCounts, type RoundStat, type WindowSummary } from '../result/schema.js';
+import { METRIC_NAMES, type MetricBlock, type MetricName, type OutcomeCounts, type RoundStat, type UnsentReason, type WindowSummary } from '../result/schema.js';
 import { derive, forEachTokenGap } from './derive.js';
 import { LatencyStat, type StatSummary } from './histogram.js';
 import { RoundAggregator } from './round-aggregator.js';
@@ -13,8 +13,9 @@ function emptyCounts(): OutcomeCounts {
 export interface RecorderSnapshot {
   counts: OutcomeCounts;
   late: number;
-  /** Turns that came due inside --time while their user was still busy past its end: never sent. */
+  /** Turns that came due inside the launch window but were never sent, in all and by reason. */
   unsent: number;
+  unsentByReason: Partial<Record<UnsentReason, number>>;
   errorsByClass: Partial<Record<ErrorClass, number>>;
   warmup: OutcomeCounts;
   tokens: {
@@ -43,6 +44,7 @@ export class RunRecorder {
   readonly warmup = emptyCounts();
   late = 0;
   unsent = 0;
+  readonly unsentByReason: Partial<Record<UnsentReason, number>> = {};
   readonly errorsByClass: Partial<Record<ErrorClass, number>> = {};
   promptTokens = 0;
   completionTokens = 0;
@@ -82,8 +84,9 @@ export class RunRecorder {
     if (late) this.late++;
   }
 
-  onUnsent(): void {
+  onUnsent(reason: UnsentReason): void {
     this.unsent++;
+    this.unsentByReason[reason] = (this.unsentByReason[reason] ?? 0) + 1;
   }
 
   add(r: RequestRecord): void {
@@ -98,6 +101,8 @@ export class RunRecorder {
     const roundItl = this.#rounds.add({ round: r.round, ok: r.outcome === 'ok', ttftMs: d.ttftMs, promptTokens: r.promptTokens, cachedTokens: r.cachedTokens });
     // Schedule lag is a property of the sender, so every launched request counts, whatever its outcome.
     this.stats.schedule_lag_ms.record(d.scheduleLagMs);
+    this.stats.wait_ms.record(d.waitMs);
+    this.stats.sender_lag_ms.record(d.senderLagMs);
     if (r.outcome === 'failed') this.#win.failed++;
     if (r.outcome === 'cancelled') this.#win.cancelled++;
     if (r.outcome !== 'ok') return;
@@ -180,6 +185,7 @@ export class RunRecorder {
       counts: { ...this.counts },
       late: this.late,
       unsent: this.unsent,
+      unsentByReason: { ...this.unsentByReason },
       errorsByClass: { ...this.errorsByClass },
       warmup: { ...this.warmup },
       tokens: {

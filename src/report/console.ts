@@ -39,7 +39,7 @@ export function formatSummary(r: RunResult): string {
   const h = r.client;
   lines.push(
     `client: ${h.healthy ? 'healthy' : 'UNHEALTHY'} (event-loop delay p99 ${fmt(h.loopDelayMs.p99, 2)} ms, max ${fmt(h.loopDelayMs.max, 1)} ms; ` +
-      `schedule lag p99 ${h.scheduleLagP99Ms === null ? '-' : fmt(h.scheduleLagP99Ms, 1)} ms; CPU ${fmt(h.cpuShare, 2)} of a core; peak RSS ${fmt(h.maxRssBytes / 1e6, 0)} MB)`,
+      `sender lag p99 ${h.senderLag?.p99 == null ? '-' : fmt(h.senderLag.p99, 1)} ms; CPU ${fmt(h.cpuShare, 2)} of a core; peak RSS ${fmt(h.maxRssBytes / 1e6, 0)} MB)`,
   );
   const table: string[][] = [['ms', 'count', 'mean', 'min', 'p50', 'p90', 'p95', 'p99', 'p99.9', 'max']];
   for (const [name, label] of ROWS) {

@@ -40,6 +40,9 @@ export const REQUEST_COLUMNS = [
   'finish_reason',
   'server_prompt_ms',
   'server_predicted_ms',
+  // Added after the others so earlier columns keep their positions: schedule_lag_ms = wait_ms + sender_lag_ms.
+  'wait_ms',
+  'sender_lag_ms',
 ] as const;
 
 type Cell = string | number | undefined;
@@ -95,5 +98,7 @@ export function requestRow(r: RequestRecord, wallStartMs: number): Cell[] {
     r.finishReason,
     ms(r.serverTimings?.promptMs),
     ms(r.serverTimings?.predictedMs),
+    ms(d.waitMs),
+    ms(d.senderLagMs),
   ];
 }

@@ -48,6 +48,12 @@ export interface RequestRecord {
   round: number;
   /** Due time from the schedule. */
   intendedMs: number;
+  /**
+   * When the turn could go: due, its user free (the previous turn ended) and a --max-concurrency slot free.
+   * sent - ready is the client's own lateness (sender lag); ready - intended is the wait the server or the
+   * workload imposed. Absent in records of older versions (then ready = intended).
+   */
+  readyMs?: number | undefined;
   /** When the request was handed to the connection pool. */
   sentMs: number;
   /** True when the turn was due while the same user's previous turn was still running. */

@@ -28,9 +28,18 @@ export const METRIC_NAMES = [
   'tpot_ms',
   'e2el_ms',
   'schedule_lag_ms',
+  'wait_ms',
+  'sender_lag_ms',
   'ttft_from_intended_ms',
   'e2el_from_intended_ms',
 ] as const;
+
+/**
+ * Why a turn that came due was not sent. `user-busy`: its user's previous turn was still running when --time
+ * ended (no new turn starts after --time, as in multi-round-qa.py), or was cancelled by the drain deadline;
+ * `slot-wait`: it waited for a --max-concurrency slot past --time; `interrupted`: the run was stopped first.
+ */
+export type UnsentReason = 'user-busy' | 'slot-wait' | 'interrupted';
 
 export type MetricName = (typeof METRIC_NAMES)[number];
 
@@ -116,8 +125,10 @@ export interface RunResult {
   counts: OutcomeCounts & {
     /** Turns that were due while the same user's previous turn was still running. */
     late: number;
-    /** Turns due inside --time whose user was still busy past its end: not sent, counted here. */
+    /** Turns that came due inside the launch window but were not sent; launched + unsent = turns due. */
     unsent: number;
+    /** The same by reason (absent in results of older versions). */
+    unsentByReason?: Partial<Record<UnsentReason, number>>;
     errorsByClass: Partial<Record<ErrorClass, number>>;
     warmup: OutcomeCounts;
   };
@@ -181,10 +192,10 @@ export interface StatSummary {
 }
 
 export interface ClientHealthThresholds {
-  /** Event-loop delay p99 above this (ms) makes the client unhealthy. */
+  /** Event-loop delay above this (ms, at the judged tail percentile) makes the client unhealthy. */
   maxLoopDelayMs: number;
-  /** Schedule lag p99 above this (ms) makes the client unhealthy. */
-  maxScheduleLagMs: number;
+  /** Sender lag above this (ms, at the judged tail percentile; --max-schedule-lag) makes the client unhealthy. */
+  maxSenderLagMs: number;
 }
 
 export interface ClientHealth {
@@ -198,6 +209,8 @@ export interface ClientHealth {
   cpuShare: number;
   cpuSeconds: number;
   maxRssBytes: number;
-  /** Schedule lag p99 (ms) as measured by the run, copied here for the verdict. */
+  /** Schedule lag p99 (ms): wait + sender lag; shown, not judged (waits are the server's or the workload's). */
   scheduleLagP99Ms: number | null;
+  /** Sender lag (sent - ready, the client's own lateness) as the verdict judged it. */
+  senderLag: { samples: number; p90: number | null; p99: number | null };
 }

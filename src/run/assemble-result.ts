@@ -33,8 +33,10 @@ export function assembleResult(a: AssembleInput): RunResult {
   const { options, loop, plan, params, wallStartMs, endMs, interrupted } = a;
   const { config, qps } = options;
   const snap = loop.recorder.snapshot();
+  const lag = snap.metrics.sender_lag_ms;
   const clientHealth = (loop.health ?? new ClientHealthMonitor()).finish(
-    { maxLoopDelayMs: config.maxLoopDelay, maxScheduleLagMs: config.maxScheduleLag },
+    { maxLoopDelayMs: config.maxLoopDelay, maxSenderLagMs: config.maxScheduleLag },
+    { samples: lag.count, p90: lag.p90, p99: lag.p99 },
     snap.metrics.schedule_lag_ms.p99,
   );
   const launchWindowS = Math.max(Math.min(interrupted ? endMs : loop.launchEndMs, loop.launchEndMs) - loop.measureStartMs, 0) / 1000;
@@ -76,7 +78,7 @@ export function assembleResult(a: AssembleInput): RunResult {
       cpuModel: c[0]?.model ?? 'unknown',
       totalMemoryBytes: totalmem(),
     },
-    counts: { ...snap.counts, late: snap.late, unsent: snap.unsent, errorsByClass: snap.errorsByClass, warmup: snap.warmup },
+    counts: { ...snap.counts, late: snap.late, unsent: snap.unsent, unsentByReason: snap.unsentByReason, errorsByClass: snap.errorsByClass, warmup: snap.warmup },
     tokens: {
       prompt: tk.prompt,
       completion: tk.completion,
@@ -140,9 +142,12 @@ function recorderNotes(snap: Snapshot, config: RunConfig, expectedRate: number, 
         `${(expectedRate / qps).toFixed(2)}x the configured ${qps} QPS, as multi-round-qa.py does; compare launch_rate, not the configured QPS`,
     );
   }
-  if (snap.unsent > 0) {
-    notes.push(`${snap.unsent} turn(s) came due before --time ended while the user's previous turn was still running past it; they were not sent (no new turn starts after --time)`);
+  const why = snap.unsentByReason;
+  if (why['user-busy']) {
+    notes.push(`${why['user-busy']} turn(s) came due before --time ended while the user's previous turn was still running past it; they were not sent (no new turn starts after --time)`);
   }
+  if (why['slot-wait']) notes.push(`${why['slot-wait']} turn(s) waited for a --max-concurrency slot past --time; they were not sent`);
+  if (why.interrupted) notes.push(`${why.interrupted} turn(s) came due but the run was stopped before they could be sent`);
   if (snap.late > 0) {
     notes.push(`${snap.late} turn(s) came due while the user's previous turn was still running; they were sent late (see schedule_lag_ms)`);
   }

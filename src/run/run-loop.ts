@@ -7,6 +7,7 @@ import { requestBody, type BodyOptions } from '../client/openai-request.js';
 import { ClientHealthMonitor } from '../metrics/client-health.js';
 import { RunRecorder } from '../metrics/recorder.js';
 import type { RequestRecord } from '../result/record.js';
+import type { UnsentReason } from '../result/schema.js';
 import type { WindowSummary } from '../result/schema.js';
 import type { ScrapeResult } from '../result/server-metrics.js';
 import { reshapeSchedule } from '../schedule/arrivals.js';
@@ -287,38 +288,70 @@ export class RunLoop {
   /** One user's remaining rounds, each at its due time (or late, after the previous turn ended). */
   async #userTask(u: UserPlan, conv: Conversation): Promise<void> {
     let prevEndMs = Number.NEGATIVE_INFINITY;
-    for (let r = u.firstRound; r < this.#o.config.numRounds; r++) {
-      const due = this.#measureStartMs + this.#turnDue(u, r) * 1000;
-      if (due >= this.#launchEndMs || this.#stop.signal.aborted) return;
-      await sleepUntil(this.#t0, due, this.#launchWindow.signal);
-      // The window closed early before this turn came due: it never came due inside the window.
-      if (this.#stop.signal.aborted || due >= this.#launchEndMs) return;
-      // A turn that came due inside the window but whose user was still busy past its end is not started:
-      // after --time no new turn starts, as in multi-round-qa.py. It is counted, not silently dropped.
-      if (prevEndMs > due && this.#now() >= this.#launchEndMs) {
-        this.recorder.onUnsent();
-        return;
+    // The first turn not yet launched or counted: whatever ends the session, every later turn that came due
+    // inside the launch window is counted as unsent with its reason (finally), so launched + unsent = due.
+    let next = u.firstRound;
+    let reason: UnsentReason = 'interrupted';
+    try {
+      for (; next < this.#o.config.numRounds; next++) {
+        const due = this.#dueMs(u, next);
+        if (due >= this.#launchEndMs || this.#stop.signal.aborted) return;
+        await sleepUntil(this.#t0, due, this.#launchWindow.signal);
+        // The window closed early before this turn came due: it never came due inside the window.
+        if (this.#stop.signal.aborted || due >= this.#launchEndMs) return;
+        // A turn that came due inside the window but whose user was still busy past its end is not started:
+        // after --time no new turn starts, as in multi-round-qa.py. It is counted, not silently dropped.
+        if (prevEndMs > due && this.#now() >= this.#launchEndMs) {
+          reason = 'user-busy';
+          return;
+        }
+        const rec = await this.#sendTurn(u, conv, next, due, prevEndMs);
+        if (typeof rec === 'string') {
+          reason = rec;
+          return;
+        }
+        prevEndMs = rec.endMs;
+        // A cancelled turn (interrupt, drain deadline) ends the session; the turns that came due while it ran
+        // were waiting on it.
+        if (rec.outcome === 'cancelled') {
+          next++;
+          reason = this.#now() >= this.#launchEndMs ? 'user-busy' : 'interrupted';
+          return;
+        }
       }
-      const rec = await this.#sendTurn(u, conv, r, due, prevEndMs > due);
-      if (!rec) return;
-      prevEndMs = rec.endMs;
-      if (rec.outcome === 'cancelled') return;
+    } finally {
+      this.#countUnsent(u, next, reason);
+    }
+  }
+
+  #dueMs(u: UserPlan, r: number): number {
+    return this.#measureStartMs + this.#turnDue(u, r) * 1000;
+  }
+
+  /** Counts rounds from..numRounds-1 of a user that came due inside the launch window (and by now) as unsent. */
+  #countUnsent(u: UserPlan, from: number, reason: UnsentReason): void {
+    const horizon = Math.min(this.#launchEndMs, this.#now());
+    for (let r = from; r < this.#o.config.numRounds; r++) {
+      if (this.#dueMs(u, r) < horizon) this.recorder.onUnsent(reason);
     }
   }
 
   /**
    * Sends round r + 1 of a user once a concurrency slot is free, records it and carries the answer into the
    * history. Late: the turn came due while the user's previous turn was still running (multi-round-qa.py only
-   * logs "unable to fit the QPS requirement"; here it is counted and its lag is in schedule_lag_ms). Returns
-   * undefined when the turn was not sent (stopped, or it waited for a slot past --time: counted as unsent).
+   * logs "unable to fit the QPS requirement"; here it is counted and its wait is in wait_ms). Returns why the
+   * turn was not sent instead (stopped, or it waited for a slot past --time); the caller counts it as unsent.
    */
-  async #sendTurn(u: UserPlan, conv: Conversation, r: number, due: number, late: boolean): Promise<RequestRecord | undefined> {
+  async #sendTurn(u: UserPlan, conv: Conversation, r: number, due: number, prevEndMs: number): Promise<RequestRecord | UnsentReason> {
+    const late = prevEndMs > due;
     const slot = await this.limit.acquire(this.#stop.signal);
-    if (!slot) return undefined;
+    if (!slot) return this.#now() >= this.#launchEndMs ? 'slot-wait' : 'interrupted';
+    // Ready: due, the user free (its previous turn ended) and a slot free. A granted slot resolves in the same
+    // tick as the release that freed it, so now is that moment.
+    const readyMs = slot === 'waited' ? Math.max(due, prevEndMs, this.#now()) : Math.max(due, prevEndMs);
     if (slot === 'waited' && this.#now() >= this.#launchEndMs) {
       this.limit.release();
-      this.recorder.onUnsent();
-      return undefined;
+      return 'slot-wait';
     }
     conv.ask(r + 1);
     const exact = this.#exact;
@@ -328,6 +361,7 @@ export class RunLoop {
       userId: u.userId,
       round: r + 1,
       intendedMs: due,
+      readyMs,
       late,
       body: requestBody(conv.messages, { ...this.#body, maxTokens: this.#o.config.answerLen }),
       promptTokensEstimate: (r === 0 ? exact?.firstTurnTokens(u.userId) : undefined) ?? promptEstimate(conv.messages),

@@ -4,7 +4,7 @@ import { monitorEventLoopDelay, type IntervalHistogram } from 'node:perf_hooks';
 import { describe, expect, it } from 'vitest';
 import { exitCodeFor } from '../../src/cli/run-command.js';
 import { ExitCode } from '../../src/errors.js';
-import { ClientHealthMonitor } from '../../src/metrics/client-health.js';
+import { clientBound, ClientHealthMonitor, judgedTail } from '../../src/metrics/client-health.js';
 import type { RunResult } from '../../src/result/schema.js';
 
 const busyFor = (ms: number): void => {
@@ -22,7 +22,8 @@ async function untilSamples(h: IntervalHistogram, n: number): Promise<void> {
     await sleep(5);
   }
 }
-const thresholds = { maxLoopDelayMs: 5, maxScheduleLagMs: 10 };
+const thresholds = { maxLoopDelayMs: 5, maxSenderLagMs: 10 };
+const noLag = { samples: 0, p90: null, p99: null };
 
 describe('ClientHealthMonitor', () => {
   it('an idle client is healthy and its loop delay is what the machine gave this process', async () => {
@@ -32,7 +33,7 @@ describe('ClientHealthMonitor', () => {
     own.enable();
     const m = new ClientHealthMonitor();
     await untilSamples(own, 20);
-    const h = m.finish({ ...thresholds, maxLoopDelayMs: own.max / 1e6 + 1 }, 1.5);
+    const h = m.finish({ ...thresholds, maxLoopDelayMs: own.max / 1e6 + 1 }, { samples: 200, p90: 1, p99: 1.5 }, 1.5);
     own.disable();
     expect(h.healthy, h.reasons.join('; ')).toBe(true);
     expect(h.reasons).toEqual([]);
@@ -41,6 +42,7 @@ describe('ClientHealthMonitor', () => {
     expect(h.cpuShare).toBeGreaterThanOrEqual(0);
     expect(h.maxRssBytes).toBeGreaterThan(10e6);
     expect(h.scheduleLagP99Ms).toBe(1.5);
+    expect(h.senderLag.p99).toBe(1.5);
   });
 
   it('a loop blocked on purpose makes it unhealthy, with the delay and CPU share in the reason', async () => {
@@ -53,13 +55,13 @@ describe('ClientHealthMonitor', () => {
       busyFor(40);
       await sleep(10);
     }
-    const h = m.finish(thresholds, 2);
+    const h = m.finish(thresholds, noLag);
     const cpuS = (u: NodeJS.CpuUsage): number => (u.user + u.system) / 1e6;
     const outerCpuS = cpuS(process.cpuUsage(cpu0));
     const outerWallS = Number(process.hrtime.bigint() - wall0) / 1e9;
     expect(h.healthy).toBe(false);
     expect(h.loopDelayMs.max).toBeGreaterThanOrEqual(30);
-    expect(h.reasons[0]).toMatch(/^event-loop delay p99 \d+\.\d ms > 5 ms: chunk stamps and sends ran late \(CPU share \d\.\d\d of a core\)$/);
+    expect(h.reasons[0]).toMatch(/^event-loop delay p(99|90) \d+\.\d ms > 5 ms: chunk stamps and sends ran late \(CPU share \d\.\d\d of a core\)$/);
     // The CPU share is this process's CPU time over the monitor's wall time: it lies inside what the test saw
     // around it (how much CPU a loaded machine gave the busy loop is not the point).
     expect(h.cpuSeconds).toBeGreaterThan(0);
@@ -69,13 +71,28 @@ describe('ClientHealthMonitor', () => {
     expect(h.reasons[0]).toContain(`CPU share ${h.cpuShare.toFixed(2)} of a core`);
   });
 
-  it('schedule lag past its threshold alone makes it unhealthy', async () => {
+  it('sender lag past its threshold alone makes it unhealthy, judged at a tail its sample count supports', async () => {
     const m = new ClientHealthMonitor();
     await sleep(50);
-    // Schedule lag alone: the loop-delay threshold is out of reach, whatever the machine's load did to timers.
-    const h = m.finish({ ...thresholds, maxLoopDelayMs: Number.POSITIVE_INFINITY }, 25.3);
+    // Sender lag alone: the loop-delay threshold is out of reach, whatever the machine's load did to timers.
+    const h = m.finish({ ...thresholds, maxLoopDelayMs: Number.POSITIVE_INFINITY }, { samples: 150, p90: 4, p99: 25.3 }, 40);
     expect(h.healthy).toBe(false);
-    expect(h.reasons).toEqual(['schedule lag p99 25.3 ms > 10 ms: turns were sent later than the schedule asked']);
+    expect(h.reasons).toEqual(['sender lag p99 25.3 ms > 10 ms: turns that could go were sent late by the client']);
+  });
+
+  it('a tail percentile flags only when enough samples stand behind it (p90 under 100, nothing under 20)', () => {
+    expect([judgedTail(0), judgedTail(19), judgedTail(20), judgedTail(99), judgedTail(100)]).toEqual([null, null, 'p90', 'p90', 'p99']);
+    const loose = { ...thresholds, maxLoopDelayMs: Number.POSITIVE_INFINITY };
+    // 88 sends with one stall: p99 is that stall, p90 is not; the p90 is judged, so the client stays healthy.
+    expect(new ClientHealthMonitor().finish(loose, { samples: 88, p90: 2, p99: 11.8 }).healthy).toBe(true);
+    expect(new ClientHealthMonitor().finish(loose, { samples: 88, p90: 12, p99: 30 }).reasons).toEqual(['sender lag p90 12.0 ms > 10 ms: turns that could go were sent late by the client']);
+    expect(new ClientHealthMonitor().finish(loose, { samples: 10, p90: 500, p99: 900 }).healthy).toBe(true);
+  });
+
+  it('waits for the server are not the client\'s: a large schedule lag with no sender lag stays healthy', () => {
+    const h = new ClientHealthMonitor().finish({ ...thresholds, maxLoopDelayMs: Number.POSITIVE_INFINITY }, { samples: 500, p90: 0.5, p99: 1 }, 17_645.6);
+    expect(h.healthy).toBe(true);
+    expect(clientBound(h)).toBe(false);
   });
 });
 

@@ -69,12 +69,13 @@ function records(n: number): RequestRecord[] {
 const healthy = (over: Partial<ClientHealth> = {}): ClientHealth => ({
   healthy: true,
   reasons: [],
-  thresholds: { maxLoopDelayMs: 5, maxScheduleLagMs: 10 },
+  thresholds: { maxLoopDelayMs: 5, maxSenderLagMs: 10 },
   loopDelayMs: { mean: 0.05, p50: 0.03, p99: 0.4, max: 2.1, samples: 1000 },
   cpuShare: 0.5,
   cpuSeconds: 30,
   maxRssBytes: 100e6,
   scheduleLagP99Ms: 1,
+  senderLag: { samples: 100, p90: 0.5, p99: 1 },
   ...over,
 });
 
