@@ -71,6 +71,8 @@ export const ExitCode = {
   invalidInput: 2,
   unhealthy: 3,
   unreachable: 4,
+  /** --fail-on-saturation and a target could not keep up with the offered load. */
+  saturated: 5,
   interrupted: 130,
 } as const;
 

@@ -229,7 +229,7 @@ async function liveCompare(o: CompareCommandOptions): Promise<CompareCommandResu
       stderr.write(`error: writing answers.jsonl failed: ${(e as Error).message}\n`);
     }
   }
-  const exitCode = finish(report, outputDir, stdout, stderr, { interrupted: runs.interrupted || (o.signal?.aborted ?? false), writeError, strict: config.strict });
+  const exitCode = finish(report, outputDir, stdout, stderr, { interrupted: runs.interrupted || (o.signal?.aborted ?? false), writeError, strict: config.strict, failOnSaturation: config.failOnSaturation });
   return { exitCode, outputDir, report };
 }
 
@@ -243,7 +243,7 @@ function loadAnswers(path: string): AnswerBook {
 }
 
 /** Prints the verdicts, writes comparison.json/.csv and report.html, and picks the exit code. */
-function finish(report: ComparisonReport, outputDir: string, stdout: NodeJS.WritableStream, stderr: NodeJS.WritableStream, o: { interrupted: boolean; writeError: boolean; strict: boolean }): number {
+function finish(report: ComparisonReport, outputDir: string, stdout: NodeJS.WritableStream, stderr: NodeJS.WritableStream, o: { interrupted: boolean; writeError: boolean; strict: boolean; failOnSaturation?: boolean }): number {
   stdout.write('\n' + formatComparison(report) + '\n');
   mkdirSync(outputDir, { recursive: true });
   const files = writeComparisonFiles(outputDir, report);
@@ -252,6 +252,7 @@ function finish(report: ComparisonReport, outputDir: string, stdout: NodeJS.Writ
   if (o.interrupted) return ExitCode.interrupted;
   if (o.writeError || files.errors.length > 0) return ExitCode.failure;
   if (o.strict && report.targets.some((t) => t.runs.some((r) => !r.client.healthy))) return ExitCode.unhealthy;
+  if (o.failOnSaturation && report.targets.some((t) => t.runs.some((r) => r.target.saturated === true))) return ExitCode.saturated;
   return ExitCode.ok;
 }
 

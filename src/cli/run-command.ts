@@ -104,7 +104,7 @@ export async function runCommand(o: RunCommandOptions): Promise<RunCommandResult
   const results = sink.results;
   if (points.length > 1 && results.length > 0) writeSummaryCsv(outputDir, results);
   const interrupted = o.signal?.aborted ?? false;
-  return { exitCode: exitCodeFor({ interrupted, writeError: sink.writeError || sink.crash !== undefined, strict: full.strict, results }), outputDir, results };
+  return { exitCode: exitCodeFor({ interrupted, writeError: sink.writeError || sink.crash !== undefined, strict: full.strict, failOnSaturation: full.failOnSaturation, results }), outputDir, results };
 }
 
 /** The one-line suggestion after a single-threaded run whose client could not keep up. */
@@ -120,11 +120,12 @@ export function workersHint(result: RunResult, cores = availableParallelism()): 
 
 /**
  * The exit code of a finished run: interrupt beats write failure (or a failed worker) beats an unhealthy client
- * under --strict.
+ * under --strict, which beats a saturated target under --fail-on-saturation.
  */
-export function exitCodeFor(o: { interrupted: boolean; writeError: boolean; strict: boolean; results: readonly RunResult[] }): number {
+export function exitCodeFor(o: { interrupted: boolean; writeError: boolean; strict: boolean; failOnSaturation?: boolean; results: readonly RunResult[] }): number {
   if (o.interrupted) return ExitCode.interrupted;
   if (o.writeError) return ExitCode.failure;
   if (o.strict && o.results.some((r) => !r.client.healthy)) return ExitCode.unhealthy;
+  if (o.failOnSaturation && o.results.some((r) => r.target.saturated === true)) return ExitCode.saturated;
   return ExitCode.ok;
 }

@@ -61,6 +61,17 @@ export function durationOf(runs: readonly RunResult[]): number {
   return runs.reduce((a, r) => a + r.throughput.measuredDurationS, 0);
 }
 
+/** A target is saturated when any of its runs was (its latencies there measure queueing). */
+export function saturatedTarget(t: Pick<CompareTarget, 'runs'> | undefined): boolean {
+  return t?.runs.some((r) => r.target.saturated === true) ?? false;
+}
+
+function saturationClause(names: readonly string[]): string | undefined {
+  if (names.length === 2) return 'both targets were saturated at this load: latencies measure queueing';
+  if (names.length === 1) return `${names[0]} was saturated at this load: its latencies measure queueing`;
+  return undefined;
+}
+
 export function buildComparisonReport(input: BuildReportInput): ComparisonReport {
   const notes = [...(input.notes ?? [])];
   const targets: CompareTarget[] = input.targets.map((t) => {
@@ -85,6 +96,14 @@ export function buildComparisonReport(input: BuildReportInput): ComparisonReport
         .filter((t) => t !== base)
         .map((t) => compareTargets(samplesOf(base), samplesOf(t), { slo: input.slo, qps: input.qps, iterations: input.iterations, confidence: input.confidence, minEffect: input.minEffect, seed: input.seed }))
     : [];
+  // A comparison of saturated targets compares two queues: the verdict says so before anything else.
+  for (const c of comparisons) {
+    const clause = saturationClause([c.baseline, c.candidate].filter((n) => saturatedTarget(targets.find((t) => t.name === n))));
+    if (clause) c.sentence = `${clause}; ${c.sentence}`;
+  }
+  for (const t of targets) {
+    if (saturatedTarget(t)) notes.push(`${t.name} was saturated in ${t.runs.filter((r) => r.target.saturated).length} of ${t.runs.length} run(s): ${[...new Set(t.runs.flatMap((r) => r.target.reasons ?? []))].join('; ')}`);
+  }
   const rounds = [...new Set(targets.flatMap((t) => t.rounds.map((r) => r.round)))].sort((a, b) => a - b);
   const promptDrift = rounds.map((round) => ({
     round,

@@ -41,6 +41,7 @@ export interface RunConfig {
   maxLoopDelay: number;
   maxScheduleLag: number;
   strict: boolean;
+  failOnSaturation: boolean;
   workers: number;
 }
 
@@ -128,6 +129,8 @@ export const RUN_OPTIONS: readonly OptionSpec[] = [
     description: "the client is unhealthy when its sender lag (the client's own part of the schedule lag, not waits for the server) exceeds this" },
   { key: 'strict', name: 'strict', type: 'bool', default: false,
     description: 'exit 3 when the client was unhealthy (its latencies cannot be trusted)' },
+  { key: 'failOnSaturation', name: 'fail-on-saturation', type: 'bool', default: false,
+    description: 'exit 5 when a target was saturated (it could not keep up with the offered load: latencies measure queueing)' },
   { key: 'workers', name: 'workers', type: 'int', arg: 'n', default: 1, min: 1, max: 64, cliOnly: true,
     description: 'worker threads sharing the users (same seeded schedule, histograms merged exactly); more when one core cannot keep up' },
 ];

@@ -333,6 +333,21 @@ function mergeNotes(parts: readonly RunResult[], names: readonly string[]): stri
   return out;
 }
 
+/**
+ * Saturation of merged parts: saturated when any part saw it (each part saw its share of the same load), with
+ * each reason naming its part. The evidence figures are those of the first saturated part (else the first part):
+ * trends of the whole cannot be rebuilt from the parts' summaries.
+ */
+function mergeSaturation(parts: readonly RunResult[], names: readonly string[]): Pick<RunResult, 'target' | 'saturation'> {
+  const p0 = parts[0] as RunResult;
+  if (parts.every((p) => p.saturation === undefined)) return { target: p0.target };
+  const reasons = parts.flatMap((p, i) => (p.saturation?.reasons ?? []).map((r) => `${names[i] ?? `part ${i}`}: ${r}`));
+  const lead = parts.find((p) => p.saturation?.saturated) ?? p0;
+  const saturated = reasons.length > 0;
+  const base = lead.saturation ?? { saturated, reasons, evidence: { waitedShare: null, launchRatio: null, ttftTrend: null, backlogTrend: null, queue: [] } };
+  return { target: { ...p0.target, saturated, reasons }, saturation: { ...base, saturated, reasons } };
+}
+
 function mergeHealth(parts: readonly RunResult[], names: readonly string[], opts: MergeOptions, scheduleLagP99Ms: number | null, senderLag: ClientHealth['senderLag']): ClientHealth {
   const hs = parts.map((p) => p.client);
   const h0 = hs[0] as ClientHealth;
@@ -540,7 +555,7 @@ export function mergeRunResults(parts: readonly RunResult[], opts: MergeOptions 
     interrupted,
     scenario: p0.scenario,
     config: { ...p0.config, initUserId: Math.min(...parts.map((p) => p.config.initUserId)) },
-    target: p0.target,
+    ...mergeSaturation(parts, names),
     schedule: clients
       ? { ...p0.schedule, configuredQps, expectedRate, label: `${p0.schedule.label} x ${parts.length} clients` }
       : p0.schedule,

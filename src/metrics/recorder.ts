@@ -4,6 +4,7 @@ import type { ErrorClass, Phase, RequestRecord } from '../result/record.js';
 import { METRIC_NAMES, type MetricBlock, type MetricName, type OutcomeCounts, type RoundStat, type UnsentReason, type WindowSummary } from '../result/schema.js';
 import { derive, forEachTokenGap } from './derive.js';
 import { LatencyStat, type StatSummary } from './histogram.js';
+import { RequestTimeline } from './request-timeline.js';
 import { RoundAggregator } from './round-aggregator.js';
 
 function emptyCounts(): OutcomeCounts {
@@ -65,6 +66,8 @@ export class RunRecorder {
   #winTtft = new LatencyStat();
   #winItl = new LatencyStat();
   #rounds = new RoundAggregator();
+  /** Send/end/TTFT of measured requests (thinned past its capacity), for the saturation verdict. */
+  readonly timeline = new RequestTimeline();
 
   constructor() {
     this.stats = Object.fromEntries(METRIC_NAMES.map((n) => [n, new LatencyStat()])) as Record<MetricName, LatencyStat>;
@@ -98,6 +101,7 @@ export class RunRecorder {
     if (r.errorClass) this.errorsByClass[r.errorClass] = (this.errorsByClass[r.errorClass] ?? 0) + 1;
     if (this.firstSentMs === undefined || r.sentMs < this.firstSentMs) this.firstSentMs = r.sentMs;
     const d = derive(r);
+    this.timeline.add(r.sentMs, r.endMs, r.outcome === 'ok' ? d.ttftMs : undefined);
     const roundItl = this.#rounds.add({ round: r.round, ok: r.outcome === 'ok', ttftMs: d.ttftMs, promptTokens: r.promptTokens, cachedTokens: r.cachedTokens });
     // Schedule lag is a property of the sender, so every launched request counts, whatever its outcome.
     this.stats.schedule_lag_ms.record(d.scheduleLagMs);

@@ -36,6 +36,7 @@ export function formatSummary(r: RunResult): string {
     `tokens: input ${fmt(t.inputThroughput, 1)} tok/s, output ${fmt(t.outputThroughput, 1)} tok/s, cached share ${t.cachedTokenShare === null ? '-' : (t.cachedTokenShare * 100).toFixed(1) + '%'}, source ${r.tokens.source}` +
       (r.tokens.perChunkUsage ? `, tokens/chunk mean ${fmt(r.tokens.tokensPerChunk.mean, 2)} p99 ${fmt(r.tokens.tokensPerChunk.p99, 0)} max ${fmt(r.tokens.tokensPerChunk.max, 0)}` : ''),
   );
+  lines.push(saturationLine(r));
   const h = r.client;
   lines.push(
     `client: ${h.healthy ? 'healthy' : 'UNHEALTHY'} (event-loop delay p99 ${fmt(h.loopDelayMs.p99, 2)} ms, max ${fmt(h.loopDelayMs.max, 1)} ms; ` +
@@ -68,4 +69,11 @@ export function formatWindow(w: WindowSummary, label: string): string {
     `${fmt(w.requestsPerS, 2)} req/s, ${fmt(w.outputTokensPerS, 0)} out tok/s; TTFT p50 ${fmt(w.ttftP50Ms)} p99 ${fmt(w.ttftP99Ms)} ms; ` +
     `ITL p50 ${fmt(w.itlP50Ms, 2)} p99 ${fmt(w.itlP99Ms, 2)} ms`
   );
+}
+
+/** One line: whether the target kept up, with the evidence and what to do about it. */
+export function saturationLine(r: RunResult): string {
+  if (r.target.saturated === undefined) return 'target: saturation not assessed (result of an older version)';
+  if (!r.target.saturated) return 'target: not saturated (it kept up with the offered load)';
+  return `target: SATURATED (${(r.target.reasons ?? []).join('; ')}): its latencies measure queueing; lower the load, or run a sweep to find its capacity`;
 }

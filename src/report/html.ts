@@ -195,14 +195,20 @@ function headerSection(report: ComparisonReport, views: readonly TargetView[]): 
   const targets = views
     .map(
       (v) =>
-        `<li>${swatch(v)} <span class="muted">${esc(v.target.baseUrl)} · ${esc(v.target.model)} · ${v.target.gpus === null ? 'GPUs unknown' : `${v.target.gpus} GPU`} · ${v.target.runs.length} run${v.target.runs.length === 1 ? '' : 's'}</span></li>`,
+        `<li>${swatch(v)}${v.target.runs.some((r) => r.target.saturated === true) ? ' <span class="tag saturated">saturated</span>' : ''} <span class="muted">${esc(v.target.baseUrl)} · ${esc(v.target.model)} · ${v.target.gpus === null ? 'GPUs unknown' : `${v.target.gpus} GPU`} · ${v.target.runs.length} run${v.target.runs.length === 1 ? '' : 's'}</span></li>`,
     )
     .join('');
   const verdicts = report.comparisons.length
     ? `<div class="verdicts">${report.comparisons.map((c) => `<p class="sentence">${esc(c.sentence)}</p>${verdictTally(c)}`).join('')}</div>`
     : `<div class="verdicts single">${missing(views.length === 1 ? 'One target: no comparison, so no verdict.' : 'No comparisons in this report.')}</div>`;
+  const saturated = views.filter((v) => v.target.runs.some((r) => r.target.saturated === true));
+  const banner = saturated.length
+    ? `<div class="banner saturated" role="alert"><strong>Saturated:</strong> ${saturated
+        .map((v) => `${esc(v.target.name)} (${esc([...new Set(v.target.runs.flatMap((r) => r.target.reasons ?? []))].join('; '))})`)
+        .join('; ')}. Latencies at a saturated load measure queueing, not service: lower the load, or run a sweep to find capacity.</div>`
+    : '';
   return (
-    `<header><h1>${esc(title)}</h1>${verdicts}` +
+    `<header>${banner}<h1>${esc(title)}</h1>${verdicts}` +
     `<dl class="facts">${facts.map(([k, v]) => `<div><dt>${esc(k)}</dt><dd>${v}</dd></div>`).join('')}</dl>` +
     `<ul class="targets">${targets}</ul></header>`
   );
@@ -700,6 +706,7 @@ nav{font-size:13px;margin:0 0 8px;color:var(--muted)}nav a{color:inherit;margin-
 .targets{list-style:none;padding:0;margin:0}.targets li{margin:2px 0}
 .tname{white-space:nowrap}.swatch{display:inline-block;width:12px;height:12px;border-radius:2px;margin-right:6px;vertical-align:-1px}
 .muted,.unit{color:var(--muted);font-weight:normal}.vs{color:var(--muted);font-weight:normal}
+.banner.saturated{background:#fdecea;border:1px solid #e0a39c;border-radius:6px;padding:10px 14px;margin:0 0 12px;color:#611a15}.tag.saturated{background:#fdecea;color:#611a15;border-radius:4px;padding:0 6px;font-size:12px}
 .missing{color:var(--muted);font-style:italic;margin:6px 0}
 .bad{color:var(--worse);font-weight:600}.ok-line{margin:4px 0}
 table{border-collapse:collapse;margin:6px 0 12px;font-size:13px}

@@ -38,6 +38,8 @@ export function summaryColumns(): string[] {
     'token_source',
   ];
   for (const m of LATENCY) for (const st of STATS) cols.push(`${m.replace(/_ms$/, '')}_${st}_ms`);
+  // Added after the others so earlier columns keep their positions.
+  cols.push('saturated', 'saturation_reasons', 'wait_p99_ms', 'sender_lag_p99_ms', 'unsent_user_busy', 'unsent_slot_wait', 'unsent_interrupted');
   return cols;
 }
 
@@ -76,5 +78,15 @@ export function summaryRow(r: RunResult): Array<string | number | boolean | null
     r.tokens.source,
   ];
   for (const m of LATENCY) for (const st of STATS) row.push(r.metrics[m][st]);
+  const why = r.counts.unsentByReason;
+  row.push(
+    r.target.saturated ?? null,
+    (r.target.reasons ?? []).join('; '),
+    r.metrics.wait_ms?.p99 ?? null,
+    r.metrics.sender_lag_ms?.p99 ?? null,
+    why ? (why['user-busy'] ?? 0) : null,
+    why ? (why['slot-wait'] ?? 0) : null,
+    why ? (why.interrupted ?? 0) : null,
+  );
   return row;
 }

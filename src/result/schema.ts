@@ -95,7 +95,17 @@ export interface RunResult {
   scenario: string | null;
   /** The resolved config with secrets removed; `qps` here is the list, `schedule.configuredQps` this point. */
   config: Omit<RunConfig, 'apiKey'> & { apiKey: '<redacted>' | null };
-  target: { baseUrl: string; model: string; endpoint: Endpoint };
+  target: {
+    baseUrl: string;
+    model: string;
+    endpoint: Endpoint;
+    /** Could the target not keep up with the offered load? (absent in results of older versions) */
+    saturated?: boolean;
+    /** The evidence that decided it, one line each (empty when not saturated). */
+    reasons?: string[];
+  };
+  /** The saturation verdict with its figures (metrics/saturation.ts); absent in results of older versions. */
+  saturation?: SaturationSummary;
   schedule: {
     kind: 'multi-round';
     /** How turn launch times were drawn (--arrival) and the gamma shape (--burstiness). */
@@ -213,4 +223,27 @@ export interface ClientHealth {
   scheduleLagP99Ms: number | null;
   /** Sender lag (sent - ready, the client's own lateness) as the verdict judged it. */
   senderLag: { samples: number; p90: number | null; p99: number | null };
+}
+
+/** What the saturation verdict saw: the shares, the trends and the scraped queues (see metrics/saturation.ts). */
+export interface SaturationSummary {
+  saturated: boolean;
+  reasons: string[];
+  evidence: {
+    waitedShare: number | null;
+    launchRatio: number | null;
+    ttftTrend: TrendSummary | null;
+    backlogTrend: TrendSummary | null;
+    queue: { role: string; median: number; max: number }[];
+  };
+}
+
+export interface TrendSummary {
+  n: number;
+  slopeMsPerS: number | null;
+  lo: number | null;
+  hi: number | null;
+  rising: boolean;
+  reason: string;
+  text: string;
 }

@@ -7,7 +7,9 @@ import type { RunConfig } from '../config/options.js';
 import { ClientHealthMonitor } from '../metrics/client-health.js';
 import type { RunRecorder } from '../metrics/recorder.js';
 import { FORMULAS } from '../result/formulas.js';
-import { RESULT_SCHEMA, RESULT_SCHEMA_VERSION, type ClientHealth, type RunResult } from '../result/schema.js';
+import { saturationVerdict } from '../metrics/saturation.js';
+import type { TrendPoint } from '../metrics/trend.js';
+import { RESULT_SCHEMA, RESULT_SCHEMA_VERSION, type ClientHealth, type RunResult, type SaturationSummary } from '../result/schema.js';
 import { vllmCompatibleKeys } from '../result/vllm-keys.js';
 import { scheduleLabel, type MultiRoundParams, type MultiRoundPlan } from '../schedule/multi-round.js';
 import type { ExactPrompts } from '../workload/exact-prompts.js';
@@ -43,6 +45,7 @@ export function assembleResult(a: AssembleInput): RunResult {
   const measuredDurationS = Math.max(((snap.lastOkEndMs ?? endMs) - loop.measureStartMs) / 1000, 1e-9);
   const tk = snap.tokens;
   const tokenSource = tk.withUsage > 0 && tk.withoutUsage > 0 ? 'mixed' : tk.withUsage > 0 ? 'usage' : tk.withoutUsage > 0 ? 'fallback' : 'none';
+  const saturation = saturationOf(loop, snap, launchWindowS, plan.expectedRate);
   const c = cpus();
   const result: Omit<RunResult, 'vllm'> = {
     schema: RESULT_SCHEMA,
@@ -56,7 +59,8 @@ export function assembleResult(a: AssembleInput): RunResult {
     interrupted,
     scenario: options.scenario ?? null,
     config: redactConfig(config),
-    target: { baseUrl: config.baseUrl, model: config.model, endpoint: config.endpoint },
+    target: { baseUrl: config.baseUrl, model: config.model, endpoint: config.endpoint, saturated: saturation.saturated, reasons: saturation.reasons },
+    saturation,
     schedule: {
       kind: 'multi-round',
       arrival: config.arrival,
@@ -109,6 +113,32 @@ export function assembleResult(a: AssembleInput): RunResult {
     notes: runNotes(a, snap, tokenSource, clientHealth),
   };
   return { ...result, vllm: vllmCompatibleKeys(result) };
+}
+
+/** The saturation verdict from what the loop recorded (times relative to the measured start, in seconds). */
+function saturationOf(loop: LoopOutcome, snap: Snapshot, launchWindowS: number, expectedRate: number): SaturationSummary {
+  const tl = loop.recorder.timeline;
+  const s0 = loop.measureStartMs;
+  const ttft: TrendPoint[] = [];
+  const spans: { sentS: number; endS: number }[] = [];
+  for (let i = 0; i < tl.sentMs.length; i++) {
+    const sentS = ((tl.sentMs[i] as number) - s0) / 1000;
+    spans.push({ sentS, endS: ((tl.endMs[i] as number) - s0) / 1000 });
+    const v = tl.ttftMs[i] as number;
+    if (Number.isFinite(v)) ttft.push({ t: sentS, ms: v });
+  }
+  const c = snap.counts;
+  return saturationVerdict({
+    due: c.launched + snap.unsent,
+    waited: snap.late + snap.unsent,
+    launchRate: launchWindowS > 0 ? c.launched / launchWindowS : 0,
+    expectedRate,
+    ttft,
+    spans,
+    spanWeight: tl.stride,
+    launchWindowS,
+    server: loop.server,
+  });
 }
 
 /** Everything a reader of the result needs to know about how to read it, one sentence each. */
