@@ -26,7 +26,7 @@ export function formatSummary(r: RunResult): string {
   const lines: string[] = [];
   lines.push(`== pd-bench ${r.label}${r.interrupted ? ' (INTERRUPTED)' : ''} — ${r.target.baseUrl} model ${r.target.model}`);
   lines.push(
-    `requests: ${c.launched} launched, ${c.ok} ok, ${c.failed} failed, ${c.cancelled} cancelled, ${c.late} late${c.unsent ? `, ${c.unsent} due but not sent after --time` : ''}` +
+    `requests: ${c.launched} launched, ${c.ok} ok, ${c.failed} failed, ${c.cancelled} cancelled, ${c.late} late${c.unsent ? `, ${c.unsent} due but not sent${unsentWhy(c.unsentByReason)}` : ''}` +
       (Object.keys(c.errorsByClass).length ? `  (${Object.entries(c.errorsByClass).map(([k, v]) => `${k} ${v}`).join(', ')})` : ''),
   );
   lines.push(
@@ -76,4 +76,11 @@ export function saturationLine(r: RunResult): string {
   if (r.target.saturated === undefined) return 'target: saturation not assessed (result of an older version)';
   if (!r.target.saturated) return 'target: not saturated (it kept up with the offered load)';
   return `target: SATURATED (${(r.target.reasons ?? []).join('; ')}): its latencies measure queueing; lower the load, or run a sweep to find its capacity`;
+}
+
+const UNSENT_WORDS: Record<string, string> = { 'user-busy': 'user busy past --time', 'slot-wait': 'waited for a slot past --time', interrupted: 'run stopped first' };
+
+function unsentWhy(why: RunResult['counts']['unsentByReason']): string {
+  const parts = Object.entries(why ?? {}).filter(([, n]) => (n ?? 0) > 0).map(([k, n]) => `${n} ${UNSENT_WORDS[k] ?? k}`);
+  return parts.length ? ` (${parts.join(', ')})` : ' after --time';
 }
