@@ -112,6 +112,9 @@ export function workersHint(result: RunResult, cores = availableParallelism()): 
   // Each reason reads "<measure> > <threshold>: <explanation>"; the measures fit on the line.
   const measures = result.client.reasons.map((r) => r.split(':')[0]).join(', ');
   const why = `the client could not keep up (${measures}; CPU ${result.client.cpuShare.toFixed(2)} of a core), so its latencies are inflated`;
+  // A late event loop in a process that used little CPU was starved by other work on the machine: more threads
+  // of its own would not help.
+  if (result.client.cpuShare < 0.5) return `hint: ${why}; it used only ${result.client.cpuShare.toFixed(2)} of a core, so other processes on this machine delayed it: give the client a core of its own (fewer co-located processes, or taskset)`;
   if (cores < 2) return `hint: ${why}; this machine has 1 core: run fewer users per client, or several clients with distinct --init-user-id ranges`;
   // One thread per core, up to 8: past that the target usually shares the machine and the gain is small.
   const n = Math.min(cores, 8);

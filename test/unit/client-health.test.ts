@@ -2,7 +2,7 @@
 // --strict turns that into exit code 3.
 import { monitorEventLoopDelay, type IntervalHistogram } from 'node:perf_hooks';
 import { describe, expect, it } from 'vitest';
-import { exitCodeFor } from '../../src/cli/run-command.js';
+import { exitCodeFor, workersHint } from '../../src/cli/run-command.js';
 import { ExitCode } from '../../src/errors.js';
 import { clientBound, ClientHealthMonitor, judgedTail } from '../../src/metrics/client-health.js';
 import type { RunResult } from '../../src/result/schema.js';
@@ -107,5 +107,19 @@ describe('exit codes', () => {
   it('an interrupt beats a write failure, which beats an unhealthy client', () => {
     expect(exitCodeFor({ interrupted: true, writeError: true, strict: true, results: [result(false)] })).toBe(ExitCode.interrupted);
     expect(exitCodeFor({ interrupted: false, writeError: true, strict: true, results: [result(false)] })).toBe(ExitCode.failure);
+  });
+});
+
+describe('the --workers hint', () => {
+  const result = (cpuShare: number): RunResult =>
+    ({ client: { healthy: false, cpuShare, reasons: ['event-loop delay p99 9.0 ms > 5 ms: chunk stamps and sends ran late (CPU share 0.90 of a core)'] } }) as unknown as RunResult;
+  it('suggests worker threads when the client kept its core busy', () => {
+    expect(workersHint(result(0.9), 8)).toMatch(/try --workers 8 /);
+    expect(workersHint(result(0.9), 1)).toMatch(/this machine has 1 core/);
+  });
+  it('says the machine was busy, not "add workers", when the client itself used little CPU', () => {
+    const h = workersHint(result(0.04), 8);
+    expect(h).toMatch(/used only 0\.04 of a core, so other processes on this machine delayed it/);
+    expect(h).not.toMatch(/--workers/);
   });
 });
