@@ -1,11 +1,13 @@
 // The command line: declares commands and flags, maps signals to an AbortSignal and errors to exit codes
 // (0 ok, 1 unexpected failure, 2 invalid input, 4 target unreachable, 130 interrupted).
-import { Command, CommanderError, Option } from 'commander';
+import { Command, CommanderError, Option, type OptionValues } from 'commander';
 import { listBuiltinScenarios, loadScenario } from '../config/scenario.js';
 import { ConfigError, ExitCode, InterruptedError, PdBenchError, TargetError } from '../errors.js';
 import { SIM_FLAGS, parseSimOptions } from '../sim/sim-options.js';
 import { VERSION } from '../version.js';
+import type { CompareFlags } from './compare-command.js';
 import { addRunOptions, explicitFlags } from './options.js';
+import type { RunCommandOptions } from './run-command.js';
 
 /**
  * A second signal this soon after the first is the same interrupt delivered twice (`pkill`, a service manager or a
@@ -51,49 +53,79 @@ export function buildProgram(): Command {
     .enablePositionalOptions()
     .exitOverride()
     .configureOutput({ outputError: (str, write) => write(`pd-bench: ${str.split('\n')[0]?.replace(/^error: /, '')} (see pd-bench --help)\n`) });
+  // Registration order is the order of `pd-bench --help`.
+  addDemoAction(program);
+  addRunCommand(program);
+  addCompareCommand(program);
+  addReportCommand(program);
+  addScenariosCommand(program);
+  addSimCommand(program);
+  addMockCommand(program);
+  return program;
+}
+
+/**
+ * Runs a command body with SIGINT/SIGTERM mapped to an AbortSignal and sets the exit code it returns; the signal
+ * handlers are removed however the body ends, so a finished command does not swallow later signals.
+ */
+async function withInterruptSignal(body: (signal: AbortSignal) => Promise<number>): Promise<void> {
+  const { signal, dispose } = interruptSignal();
+  try {
+    process.exitCode = await body(signal);
+  } finally {
+    dispose();
+  }
+}
+
+/** The run options `run` and the demo share (their flags parsed by addRunOptions). */
+function runCommandOptions(o: OptionValues, flags: Record<string, unknown>, signal: AbortSignal): RunCommandOptions {
+  return {
+    scenario: o.scenario as string | undefined,
+    flags,
+    outputDir: o.outputDir as string | undefined,
+    runId: o.runId as string | undefined,
+    scrape: o.scrape as string[] | undefined,
+    scrapeInterval: o.scrapeInterval as string | undefined,
+    signal,
+  };
+}
+
+/** The root command: `run` when --base-url is given, else the simulated demo. */
+function addDemoAction(program: Command): void {
   addRunOptions(program).action(async (_opts, cmd: Command) => {
     const flags = explicitFlags(cmd);
     const o = cmd.opts();
-    const { signal, dispose } = interruptSignal();
-    try {
-      const common = { scenario: o.scenario as string | undefined, flags, outputDir: o.outputDir as string | undefined, runId: o.runId as string | undefined, scrape: o.scrape as string[] | undefined, scrapeInterval: o.scrapeInterval as string | undefined, signal };
+    await withInterruptSignal(async (signal) => {
+      const common = runCommandOptions(o, flags, signal);
       if (flags['base-url'] !== undefined) {
         const { runCommand } = await import('./run-command.js');
-        process.exitCode = (await runCommand(common)).exitCode;
-      } else {
-        const { demoCommand } = await import('./demo-command.js');
-        process.exitCode = (await demoCommand(common)).exitCode;
+        return (await runCommand(common)).exitCode;
       }
-    } finally {
-      dispose();
-    }
+      const { demoCommand } = await import('./demo-command.js');
+      return (await demoCommand(common)).exitCode;
+    });
   });
+}
 
+function addRunCommand(program: Command): void {
   addRunOptions(
     program
       .command('run')
       .description('run a scenario against an OpenAI-compatible target (--base-url required); never starts a simulator'),
   ).action(async (_opts, cmd: Command) => {
     const o = cmd.opts();
-    const { signal, dispose } = interruptSignal();
-    try {
+    await withInterruptSignal(async (signal) => {
       const { runCommand } = await import('./run-command.js');
-      const r = await runCommand({
-        scenario: o.scenario as string | undefined,
-        flags: explicitFlags(cmd),
-        outputDir: o.outputDir as string | undefined,
-        runId: o.runId as string | undefined,
-        scrape: o.scrape as string[] | undefined,
-        scrapeInterval: o.scrapeInterval as string | undefined,
-        signal,
-      });
-      process.exitCode = r.exitCode;
-    } finally {
-      dispose();
-    }
+      const r = await runCommand(runCommandOptions(o, explicitFlags(cmd), signal));
+      return r.exitCode;
+    });
   });
+}
 
-  const collect = (v: string, prev: string[] | undefined): string[] => [...(prev ?? []), v];
+/** Repeatable options collect their values in order. */
+const collect = (v: string, prev: string[] | undefined): string[] => [...(prev ?? []), v];
+
+function addCompareCommand(program: Command): void {
   const compare = addRunOptions(
     program
       .command('compare [dirs...]')
@@ -117,40 +149,43 @@ export function buildProgram(): Command {
     .option('--force', 'compare saved runs even when their workloads differ');
   compare.action(async (dirs: string[], _opts, cmd: Command) => {
     const o = cmd.opts();
-    const { signal, dispose } = interruptSignal();
-    try {
+    await withInterruptSignal(async (signal) => {
       const { compareCommand } = await import('./compare-command.js');
       const r = await compareCommand({
         scenario: o.scenario as string | undefined,
         flags: explicitFlags(cmd),
-        compare: {
-          target: o.target as string[] | undefined,
-          gpus: o.gpus as string[] | undefined,
-          baseline: o.baseline as string | undefined,
-          order: o.order as string | undefined,
-          repeat: o.repeat as string | undefined,
-          cooldown: o.cooldown as string | undefined,
-          history: o.history as string | undefined,
-          answers: o.answers as string | undefined,
-          slo: o.slo as string | undefined,
-          iterations: o.iterations as string | undefined,
-          confidence: o.confidence as string | undefined,
-          minEffect: o.minEffect as string | undefined,
-          scrape: o.scrape as string[] | undefined,
-          scrapeInterval: o.scrapeInterval as string | undefined,
-          force: o.force === true,
-        },
+        compare: compareFlags(o),
         dirs,
         outputDir: o.outputDir as string | undefined,
         runId: o.runId as string | undefined,
         signal,
       });
-      process.exitCode = r.exitCode;
-    } finally {
-      dispose();
-    }
+      return r.exitCode;
+    });
   });
+}
 
+function compareFlags(o: OptionValues): CompareFlags {
+  return {
+    target: o.target as string[] | undefined,
+    gpus: o.gpus as string[] | undefined,
+    baseline: o.baseline as string | undefined,
+    order: o.order as string | undefined,
+    repeat: o.repeat as string | undefined,
+    cooldown: o.cooldown as string | undefined,
+    history: o.history as string | undefined,
+    answers: o.answers as string | undefined,
+    slo: o.slo as string | undefined,
+    iterations: o.iterations as string | undefined,
+    confidence: o.confidence as string | undefined,
+    minEffect: o.minEffect as string | undefined,
+    scrape: o.scrape as string[] | undefined,
+    scrapeInterval: o.scrapeInterval as string | undefined,
+    force: o.force === true,
+  };
+}
+
+function addReportCommand(program: Command): void {
   program
     .command('report <dir>')
     .description('regenerate report.html (and comparison.csv, or summary.csv) from a saved run or comparison directory')
@@ -164,7 +199,9 @@ export function buildProgram(): Command {
       const { reportCommand } = await import('./report-command.js');
       process.exitCode = await reportCommand({ dir, compare: opts });
     });
+}
 
+function addScenariosCommand(program: Command): void {
   program
     .command('scenarios')
     .description('list the built-in scenarios and their fields')
@@ -175,7 +212,9 @@ export function buildProgram(): Command {
         process.stdout.write(`${name}: ${s.description ?? ''}\n  ${fields}\n`);
       }
     });
+}
 
+function addSimCommand(program: Command): void {
   const sim = program
     .command('sim')
     .description('serve a simulated stack (colocated or PD-disaggregated, calibrated presets) on 127.0.0.1; Ctrl-C stops it');
@@ -184,13 +223,7 @@ export function buildProgram(): Command {
     sim.addOption(new Option(f.arg ? `--${f.flag} <${f.arg}>` : `--${f.flag}`, f.description + (f.arg ? def : '')));
   }
   sim.action(async (_opts, cmd: Command) => {
-    const raw: Record<string, unknown> = {};
-    const values = cmd.opts();
-    for (const f of SIM_FLAGS) {
-      const key = f.flag.replace(/-([a-z])/g, (_m, c: string) => c.toUpperCase());
-      if (cmd.getOptionValueSource(key) === 'cli') raw[f.flag] = values[key];
-    }
-    const opts = parseSimOptions(raw);
+    const opts = parseSimOptions(typedSimFlags(cmd));
     const { startStack } = await import('../sim/stack.js');
     const stack = await startStack(opts, opts.port);
     process.stderr.write(
@@ -199,13 +232,23 @@ export function buildProgram(): Command {
         Object.entries(stack.engines).map(([role, urls]) => `  ${role}: ${urls.join(' ')} (/metrics on each)`).join('\n') +
         '\nCtrl-C to stop\n',
     );
-    await new Promise<void>((resolve) => {
-      process.once('SIGINT', resolve);
-      process.once('SIGTERM', resolve);
-    });
+    await untilInterrupted();
     await stack.close();
   });
+}
 
+/** Only the sim flags the user typed, keyed by flag name: parseSimOptions applies the defaults and checks. */
+function typedSimFlags(cmd: Command): Record<string, unknown> {
+  const raw: Record<string, unknown> = {};
+  const values = cmd.opts();
+  for (const f of SIM_FLAGS) {
+    const key = f.flag.replace(/-([a-z])/g, (_m, c: string) => c.toUpperCase());
+    if (cmd.getOptionValueSource(key) === 'cli') raw[f.flag] = values[key];
+  }
+  return raw;
+}
+
+function addMockCommand(program: Command): void {
   program
     .command('mock')
     .description('serve a deterministic mock OpenAI-compatible API on 127.0.0.1 (for trying pd-bench out); Ctrl-C stops it')
@@ -215,23 +258,28 @@ export function buildProgram(): Command {
     .option('--model <name>', 'model name served (default: mock-model)', 'mock-model')
     .action(async (opts: { port: string; ttftMs: string; itlMs: string; model: string }) => {
       const { MockOpenAIServer, validateMockKnobs } = await import('../sim/mock-server.js');
-      const num = (flag: string, v: string, min: number, max: number): number => {
-        const n = Number(v);
-        if (!Number.isFinite(n) || n < min || n > max) throw new ConfigError([{ field: flag, value: v, allowed: `allowed: a number from ${min} to ${max}` }]);
-        return n;
-      };
-      const port = num('--port', opts.port, 0, 65535);
-      const knobs = validateMockKnobs({ ttftMs: num('--ttft-ms', opts.ttftMs, 0, 3_600_000), itlMs: num('--itl-ms', opts.itlMs, 0, 3_600_000), model: opts.model });
+      const port = numberFlag('--port', opts.port, 0, 65535);
+      const knobs = validateMockKnobs({ ttftMs: numberFlag('--ttft-ms', opts.ttftMs, 0, 3_600_000), itlMs: numberFlag('--itl-ms', opts.itlMs, 0, 3_600_000), model: opts.model });
       const server = new MockOpenAIServer(knobs);
       const bound = await server.listen(port, '127.0.0.1');
       process.stderr.write(`mock server on http://127.0.0.1:${bound}/v1 (TTFT ${knobs.ttftMs} ms, ITL ${knobs.itlMs} ms); Ctrl-C to stop\n`);
-      await new Promise<void>((resolve) => {
-        process.once('SIGINT', resolve);
-        process.once('SIGTERM', resolve);
-      });
+      await untilInterrupted();
       await server.close();
     });
-  return program;
+}
+
+function numberFlag(flag: string, v: string, min: number, max: number): number {
+  const n = Number(v);
+  if (!Number.isFinite(n) || n < min || n > max) throw new ConfigError([{ field: flag, value: v, allowed: `allowed: a number from ${min} to ${max}` }]);
+  return n;
+}
+
+/** The servers run until Ctrl-C or a SIGTERM, then close cleanly. */
+function untilInterrupted(): Promise<void> {
+  return new Promise<void>((resolve) => {
+    process.once('SIGINT', resolve);
+    process.once('SIGTERM', resolve);
+  });
 }
 
 export async function main(argv: string[]): Promise<number> {

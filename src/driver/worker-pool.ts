@@ -1,19 +1,19 @@
 // --workers N: spreads one run's users over N worker threads (a client that needs more than one core to keep up)
-// and merges their results exactly. The coordinator (this module, on the calling thread) picks the time origin,
-// starts the workers on disjoint shares of the same seeded schedule, opens the start barrier when all are ready,
-// forwards their records, windows and progress to the caller's callbacks, owns the server scraper and the process
-// CPU measurement, and merges the parts (result/merge.ts). It measures no request itself.
+// and merges their results exactly. This module, on the calling thread, picks the time origin, starts the workers
+// on disjoint shares of the same seeded schedule and merges the parts (metrics/merge.ts); while they run,
+// worker-coordinator.ts opens the start barrier when all are ready, forwards their records, windows and progress
+// to the caller's callbacks and owns the server scraper and the process CPU measurement. It measures no request
+// itself.
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { Worker } from 'node:worker_threads';
 import { ConfigError, PdBenchError, TargetError, type ConfigIssue, type PdBenchErrorCode } from '../errors.js';
-import { mergeRunResults, mergeWindows } from '../metrics/merge.js';
-import type { RunResult, WindowSummary } from '../result/schema.js';
+import { mergeRunResults } from '../metrics/merge.js';
+import type { RunResult } from '../result/schema.js';
 import { runBenchmark } from '../run/run-benchmark.js';
-import type { RunOptions, RunProgress } from '../run/options.js';
-import type { ScrapeResult } from '../scrape/types.js';
+import type { RunOptions } from '../run/options.js';
 import { AnswerBook } from '../workload/answer-book.js';
-import type { FromWorker, SerializedError, ToWorker, WorkerInit } from './worker-main.js';
+import { WorkerCoordinator, type CoordinatorMeasures, type Slot } from './worker-coordinator.js';
+import type { SerializedError, WorkerInit } from './worker-main.js';
 
 export interface WorkerRunOptions extends RunOptions {
   /** Worker threads to spread the users over; 1 runs runBenchmark on the calling thread. */
@@ -57,10 +57,6 @@ export function workerEntry(): URL {
   return here.pathname.endsWith('.ts') ? new URL('../../dist/driver/worker-main.js', here) : new URL('./worker-main.js', here);
 }
 
-/** Between the last ready time and the agreed start: the 'go' message must reach every worker first. */
-const START_MARGIN_MS = 5;
-const PROGRESS_MS = 250;
-
 function rebuildError(e: SerializedError): Error {
   if (e.code === 'PDB_CONFIG' && e.issues) return new ConfigError(e.issues);
   if ((e.code === 'PDB_TARGET_UNREACHABLE' || e.code === 'PDB_TARGET_REJECTED') && e.url !== undefined) {
@@ -75,13 +71,6 @@ function rebuildError(e: SerializedError): Error {
   if (e.stack) err.stack = e.stack;
   return err;
 }
-
-function abortText(reason: unknown): string {
-  if (reason instanceof Error) return reason.message;
-  return typeof reason === 'string' ? reason : 'run interrupted';
-}
-
-const PHASES: readonly RunProgress['phase'][] = ['warmup', 'measure', 'drain'];
 
 /** What cannot cross to a worker thread: live objects. */
 function checkOptions(o: WorkerRunOptions): void {
@@ -102,20 +91,6 @@ function checkOptions(o: WorkerRunOptions): void {
   if (issues.length > 0) throw new ConfigError(issues);
 }
 
-interface Slot {
-  index: number;
-  worker: Worker;
-  ready: number | undefined;
-  result: RunResult | undefined;
-  error: SerializedError | undefined;
-  crash: string | undefined;
-  done: boolean;
-  windows: WindowSummary[];
-  progress: RunProgress | undefined;
-  records: number;
-  exited: Promise<void>;
-}
-
 /**
  * Runs one QPS point over `options.workers` threads (see the module comment) and returns the merged RunResult. The
  * same seed gives the same schedule, prompts and request count as one worker: worker i runs the users whose join
@@ -131,180 +106,48 @@ export async function runWithWorkers(options: WorkerRunOptions, signal?: AbortSi
     const { workers: _workers, workerEntry: _entry, ...single } = options;
     return runBenchmark(single, signal);
   }
-  const entry = options.workerEntry ?? workerEntry();
-  if (!existsSync(fileURLToPath(entry))) {
-    throw new PdBenchError('PDB_INTERNAL', `worker entry ${fileURLToPath(entry)} not found: --workers needs the compiled build (npm run build)`);
-  }
+  const entry = existingEntry(options);
 
   const t0 = process.hrtime.bigint();
-  const nowMs = (): number => Number(process.hrtime.bigint() - t0) / 1e6;
   const wallStartMs = Date.now();
   options.onStart?.({ wallStartMs, t0 });
   const history = options.history instanceof AnswerBook ? options.history.toJsonLines() : undefined;
 
-  let measureStartMs: number | undefined;
-  let cpu0: NodeJS.CpuUsage | undefined;
-  let scraping = false;
-  let startTimer: NodeJS.Timeout | undefined;
-  let emittedWindows = 0;
-  const slots: Slot[] = [];
-  /** The first worker to fail: the others are stopped, and its error decides what is thrown. */
-  let firstFailed: Slot | undefined;
+  const coordinator = new WorkerCoordinator(options, t0, signal);
+  for (let index = 0; index < n; index++) coordinator.spawn(index, entry, workerInit(options, t0, index, history));
+  coordinator.follow();
+  const measures = await coordinator.finish();
+  return mergeOutcome(options, coordinator, measures, wallStartMs, signal);
+}
 
-  const send = (s: Slot, m: ToWorker): void => {
-    if (!s.done) s.worker.postMessage(m);
-  };
-  const stopAll = (reason: string): void => {
-    for (const s of slots) send(s, { type: 'abort', reason });
-  };
-
-  // The barrier: every worker that is still alive has warmed up; the start leaves time for 'go' to arrive.
-  const maybeStart = (): void => {
-    // Stopped before the start (user abort, a failed worker): the workers were told and start "now" themselves.
-    if (measureStartMs !== undefined || signal?.aborted || firstFailed) return;
-    const waiting = slots.filter((s) => !s.done);
-    if (waiting.length === 0 || waiting.some((s) => s.ready === undefined)) return;
-    const startMs = Math.max(nowMs(), ...waiting.map((s) => s.ready as number)) + START_MARGIN_MS;
-    measureStartMs = startMs;
-    for (const s of waiting) send(s, { type: 'go', startMs });
-    startTimer = setTimeout(() => {
-      startTimer = undefined;
-      cpu0 = process.cpuUsage();
-      if (options.scraper) {
-        options.scraper.start(t0 + BigInt(Math.round(startMs * 1e6)));
-        scraping = true;
-      }
-    }, Math.max(startMs - nowMs(), 0));
-  };
-
-  // Window i goes out once every worker has delivered its window i or finished without one.
-  const emitWindows = (final: boolean): void => {
-    for (;;) {
-      const i = emittedWindows;
-      const have = slots.map((s) => s.windows[i]).filter((w): w is WindowSummary => w !== undefined);
-      if (have.length === 0) return;
-      if (!final && slots.some((s) => s.windows[i] === undefined && !s.done)) return;
-      emittedWindows++;
-      options.onWindow?.(mergeWindows(have));
-    }
-  };
-
-  const failed = (s: Slot, what: string): void => {
-    if (firstFailed) return;
-    firstFailed = s;
-    stopAll(`stopped: worker ${s.index} ${what}`);
-  };
-
-  const onUserAbort = (): void => stopAll(abortText(signal?.reason));
-  for (let index = 0; index < n; index++) {
-    const init: WorkerInit = {
-      config: options.config,
-      qps: options.qps,
-      runId: options.runId,
-      scenario: options.scenario,
-      t0,
-      partition: { index, count: n },
-      history,
-      progress: options.onProgress !== undefined,
-    };
-    const worker = new Worker(entry, { workerData: init });
-    const slot: Slot = {
-      index,
-      worker,
-      ready: undefined,
-      result: undefined,
-      error: undefined,
-      crash: undefined,
-      done: false,
-      windows: [],
-      progress: undefined,
-      records: 0,
-      exited: Promise.resolve(),
-    };
-    slot.exited = new Promise<void>((resolve) => {
-      worker.on('message', (m: FromWorker) => {
-        switch (m.type) {
-          case 'records':
-            slot.records += m.records.length;
-            if (options.onRecord) for (const r of m.records) options.onRecord(r);
-            break;
-          case 'window':
-            slot.windows.push(m.window);
-            emitWindows(false);
-            break;
-          case 'progress':
-            slot.progress = m.progress;
-            break;
-          case 'ready':
-            slot.ready = m.readyMs;
-            maybeStart();
-            break;
-          case 'result':
-            slot.result = m.result;
-            break;
-          case 'error':
-            slot.error = m.error;
-            failed(slot, `failed: ${m.error.message}`);
-            break;
-        }
-      });
-      worker.on('error', (err) => {
-        slot.crash ??= err instanceof Error ? `${err.name}: ${err.message}` : String(err);
-      });
-      worker.on('exit', (code) => {
-        slot.done = true;
-        if (!slot.result && !slot.error) {
-          slot.crash ??= `exited with code ${code}`;
-          failed(slot, `crashed: ${slot.crash}`);
-        }
-        // The others may have been waiting for this one at the barrier, or for its windows.
-        maybeStart();
-        emitWindows(false);
-        resolve();
-      });
-    });
-    slots.push(slot);
+function existingEntry(options: WorkerRunOptions): URL {
+  const entry = options.workerEntry ?? workerEntry();
+  if (!existsSync(fileURLToPath(entry))) {
+    throw new PdBenchError('PDB_INTERNAL', `worker entry ${fileURLToPath(entry)} not found: --workers needs the compiled build (npm run build)`);
   }
-  if (signal?.aborted) onUserAbort();
-  signal?.addEventListener('abort', onUserAbort, { once: true });
+  return entry;
+}
 
-  const progressTimer = options.onProgress
-    ? setInterval(() => {
-        const ps = slots.map((s) => s.progress).filter((p): p is RunProgress => p !== undefined);
-        if (ps.length === 0) return;
-        options.onProgress?.({
-          elapsedS: Math.max(...ps.map((p) => p.elapsedS)),
-          launchWindowS: ps[0]?.launchWindowS ?? 0,
-          launched: ps.reduce((a, p) => a + p.launched, 0),
-          done: ps.reduce((a, p) => a + p.done, 0),
-          inFlight: ps.reduce((a, p) => a + p.inFlight, 0),
-          errors: ps.reduce((a, p) => a + p.errors, 0),
-          // The run is in a phase until its slowest worker has left it.
-          phase: PHASES[Math.min(...ps.map((p) => PHASES.indexOf(p.phase)))] ?? 'measure',
-        });
-      }, PROGRESS_MS)
-    : undefined;
-  progressTimer?.unref();
+function workerInit(options: WorkerRunOptions, t0: bigint, index: number, history: string | undefined): WorkerInit {
+  return {
+    config: options.config,
+    qps: options.qps,
+    runId: options.runId,
+    scenario: options.scenario,
+    t0,
+    partition: { index, count: options.workers },
+    history,
+    progress: options.onProgress !== undefined,
+  };
+}
 
-  let server: ScrapeResult | null = null;
-  let wallS = 0;
-  let cpuSeconds = 0;
-  try {
-    await Promise.all(slots.map((s) => s.exited));
-  } finally {
-    signal?.removeEventListener('abort', onUserAbort);
-    if (progressTimer) clearInterval(progressTimer);
-    if (startTimer) clearTimeout(startTimer);
-    if (cpu0 && measureStartMs !== undefined) {
-      const c = process.cpuUsage(cpu0);
-      cpuSeconds = (c.user + c.system) / 1e6;
-      wallS = Math.max((nowMs() - measureStartMs) / 1000, 1e-9);
-    }
-    if (scraping && options.scraper) server = await options.scraper.stop();
-    for (const s of slots) if (!s.done) await s.worker.terminate();
-  }
-  emitWindows(true);
-
+/**
+ * The run's result from the workers that finished: merged, or thrown inside a WorkerCrashError when some failed;
+ * when none finished, the first failure's own error (or a WorkerCrashError without a result).
+ */
+function mergeOutcome(options: WorkerRunOptions, coordinator: WorkerCoordinator, measures: CoordinatorMeasures, wallStartMs: number, signal: AbortSignal | undefined): RunResult {
+  const n = options.workers;
+  const slots = coordinator.slots;
   const ok = slots.filter((s): s is Slot & { result: RunResult } => s.result !== undefined);
   const failures: WorkerFailure[] = slots
     .filter((s) => !s.result)
@@ -312,30 +155,33 @@ export async function runWithWorkers(options: WorkerRunOptions, signal?: AbortSi
   if (ok.length === 0) {
     // No worker got as far as a result and the first to fail threw (a bad config, an unreachable tokenizer
     // endpoint): that is the error runBenchmark would have thrown on one thread; the others only followed it.
-    if (firstFailed?.error) throw rebuildError(firstFailed.error);
+    const firstError = coordinator.firstFailed?.error;
+    if (firstError) throw rebuildError(firstError);
     throw new WorkerCrashError(`all ${n} workers failed: ${failures.map((f) => `worker ${f.index}: ${f.message}`).join('; ')}`, undefined, failures);
   }
-  const notes = failures.map(
-    (f) =>
-      `worker ${f.index} ${f.kind === 'error' ? 'failed' : 'crashed'} (${f.message}): its share of the users (join index k mod ${n} = ${f.index}) is missing from these ` +
-      `statistics; the other workers were stopped; its ${f.recordsForwarded} finished request(s) are in requests.csv only`,
-  );
   const merged = mergeRunResults(
     ok.map((s) => s.result),
     {
       kind: 'partitions',
       partNames: ok.map((s) => `worker ${s.index}`),
       sameProcess: true,
-      ...(cpu0 ? { processCpu: { cpuSeconds, wallS } } : {}),
+      ...(measures.processCpu ? { processCpu: measures.processCpu } : {}),
       runId: options.runId,
       wallStartMs,
-      ...(options.scraper ? { server } : {}),
+      ...(options.scraper ? { server: measures.server } : {}),
       interrupted: ok.some((s) => s.result.interrupted) || (signal?.aborted ?? false) || failures.length > 0,
-      notes,
+      notes: failures.map((f) => missingShareNote(f, n)),
     },
   );
   if (failures.length > 0) {
     throw new WorkerCrashError(`${failures.length} of ${n} workers failed (${failures.map((f) => `worker ${f.index}: ${f.message}`).join('; ')}); the others' results are merged`, merged, failures);
   }
   return merged;
+}
+
+function missingShareNote(f: WorkerFailure, n: number): string {
+  return (
+    `worker ${f.index} ${f.kind === 'error' ? 'failed' : 'crashed'} (${f.message}): its share of the users (join index k mod ${n} = ${f.index}) is missing from these ` +
+    `statistics; the other workers were stopped; its ${f.recordsForwarded} finished request(s) are in requests.csv only`
+  );
 }

@@ -1,14 +1,14 @@
 // Merges RunResults into one: the shares of one run that --workers spread over worker threads, or the results of
 // separate client processes that ran together against one target with distinct --init-user-id ranges. Latency
-// metrics merge exactly (their HDR histograms are added, sums and sums of squares summed), counts and tokens are
+// metrics merge exactly (merge-stats.ts: their HDR histograms are added, sums and sums of squares summed), counts and tokens are
 // summed and every rate is recomputed from the merged counts. What cannot be exact (per-window percentiles, which
 // carry no histogram) is labelled approximate in the merged result's notes. Pure: no IO, no clock.
 import { ConfigError, type ConfigIssue } from '../errors.js';
 import type { ErrorClass } from '../result/record.js';
-import { METRIC_NAMES, type ClientHealth, type MetricBlock, type MetricName, type RoundStat, type RunResult, type StatSummary, type UnsentReason, type WindowSummary } from '../result/schema.js';
+import { METRIC_NAMES, type ClientHealth, type MetricBlock, type MetricName, type RoundStat, type RunResult, type UnsentReason, type WindowSummary } from '../result/schema.js';
 import type { ScrapeResult } from '../result/server-metrics.js';
 import { vllmCompatibleKeys } from '../result/vllm-keys.js';
-import { LatencyStat } from './histogram.js';
+import { mergeBlocks, mergeSigned, mergeStats, weighted } from './merge-stats.js';
 import { sumRunCounts } from './round-aggregator.js';
 
 /**
@@ -41,149 +41,6 @@ export interface MergeOptions {
   interrupted?: boolean;
   /** Notes to add (a crashed worker, ...). */
   notes?: readonly string[];
-}
-
-/** A summary that may carry what an exact merge needs; `histogram` is LatencyStat's encoding ('' or absent: none). */
-type Mergeable = StatSummary & { sum?: number; sumSq?: number; histogram?: string };
-
-interface MergedStat {
-  summary: StatSummary;
-  sum: number;
-  sumSq: number;
-  /** '' when some part had no histogram (the percentiles are then approximate). */
-  histogram: string;
-  exact: boolean;
-  stat: LatencyStat | null;
-}
-
-const momentsOf = (s: Mergeable): { sum: number; sumSq: number } => {
-  if (s.count === 0 || s.mean === null) return { sum: 0, sumSq: 0 };
-  const sum = s.sum ?? s.mean * s.count;
-  const sd = s.stddev ?? 0;
-  return { sum, sumSq: s.sumSq ?? s.count * (sd * sd + s.mean * s.mean) };
-};
-
-/** Count, sum and sum of squares over summaries: exact, whatever else merges only approximately. */
-function totalMoments(list: readonly Mergeable[]): { count: number; sum: number; sumSq: number } {
-  let count = 0;
-  let sum = 0;
-  let sumSq = 0;
-  for (const s of list) {
-    const m = momentsOf(s);
-    count += s.count;
-    sum += m.sum;
-    sumSq += m.sumSq;
-  }
-  return { count, sum, sumSq };
-}
-
-function minOf(values: (number | null)[]): number | null {
-  let m: number | null = null;
-  for (const v of values) if (v !== null && (m === null || v < m)) m = v;
-  return m;
-}
-
-function maxOf(values: (number | null)[]): number | null {
-  let m: number | null = null;
-  for (const v of values) if (v !== null && (m === null || v > m)) m = v;
-  return m;
-}
-
-/** Count-weighted mean of the non-null values (the fallback for percentiles without histograms). */
-function weighted(items: readonly { w: number; v: number | null }[]): number | null {
-  let w = 0;
-  let s = 0;
-  for (const x of items) {
-    if (x.v === null || x.w <= 0) continue;
-    w += x.w;
-    s += x.w * x.v;
-  }
-  return w > 0 ? s / w : null;
-}
-
-/**
- * Merges distributions. With every non-empty part's histogram the result is exactly the distribution of all
- * values (the same percentiles as one LatencyStat fed all of them); without, only count, mean, stddev, min and max
- * are exact and the percentiles are count-weighted means of the parts'.
- */
-function mergeStats(list: readonly Mergeable[]): MergedStat {
-  const nonEmpty = list.filter((s) => s.count > 0);
-  const exact = nonEmpty.every((s) => typeof s.histogram === 'string' && s.histogram.length > 0);
-  if (exact) {
-    const merged = new LatencyStat();
-    for (const s of nonEmpty) {
-      const m = momentsOf(s);
-      merged.merge(LatencyStat.decode(s.histogram as string, { count: s.count, sum: m.sum, sumSq: m.sumSq, min: s.min ?? Number.POSITIVE_INFINITY, max: s.max ?? Number.NEGATIVE_INFINITY }));
-    }
-    return { summary: merged.summary(), sum: merged.sum, sumSq: merged.sumSq, histogram: merged.encode(), exact: true, stat: merged };
-  }
-  const { count, sum, sumSq } = totalMoments(nonEmpty);
-  if (count === 0) return { summary: new LatencyStat().summary(), sum: 0, sumSq: 0, histogram: new LatencyStat().encode(), exact: true, stat: null };
-  const mean = sum / count;
-  const pct = (k: 'p50' | 'p90' | 'p95' | 'p99' | 'p999'): number | null => weighted(nonEmpty.map((s) => ({ w: s.count, v: s[k] })));
-  return {
-    summary: {
-      count,
-      mean,
-      stddev: Math.sqrt(Math.max(sumSq / count - mean * mean, 0)),
-      min: minOf(nonEmpty.map((s) => s.min)),
-      max: maxOf(nonEmpty.map((s) => s.max)),
-      p50: pct('p50'),
-      p90: pct('p90'),
-      p95: pct('p95'),
-      p99: pct('p99'),
-      p999: pct('p999'),
-    },
-    sum,
-    sumSq,
-    histogram: '',
-    exact: false,
-    stat: null,
-  };
-}
-
-function mergeBlocks(list: readonly Mergeable[]): { block: MetricBlock; exact: boolean; stat: LatencyStat | null } {
-  const m = mergeStats(list);
-  return { block: { unit: 'ms', ...m.summary, sum: m.sum, sumSq: m.sumSq, histogram: m.histogram }, exact: m.exact, stat: m.stat };
-}
-
-/**
- * The prompt-estimate error: a signed quantity whose histogram is of |error| (see RunRecorder). Mean, stddev, min
- * and max merge from the signed moments; the percentiles (of |error|) from the |error| histograms.
- */
-function mergeSigned(list: readonly (StatSummary & { histogram?: string })[]): { summary: StatSummary & { histogram?: string }; exact: boolean } {
-  const nonEmpty = list.filter((s) => s.count > 0);
-  const { count, sum, sumSq } = totalMoments(nonEmpty);
-  // The |error| histograms: HDR reports a bucket's top, never below the smallest value recorded, so only the upper
-  // clamp (max |error|, exact from the signed min and max) matters.
-  const abs = mergeStats(
-    nonEmpty.map((s) => ({
-      ...s,
-      sum: 0,
-      sumSq: 0,
-      min: 0,
-      max: Math.max(Math.abs(s.min ?? 0), Math.abs(s.max ?? 0)),
-    })),
-  );
-  if (count === 0) return { summary: { ...new LatencyStat().summary(), histogram: new LatencyStat().encode() }, exact: true };
-  const mean = sum / count;
-  const a = abs.summary;
-  return {
-    summary: {
-      count,
-      mean,
-      stddev: Math.sqrt(Math.max(sumSq / count - mean * mean, 0)),
-      min: minOf(nonEmpty.map((s) => s.min)),
-      max: maxOf(nonEmpty.map((s) => s.max)),
-      p50: a.p50,
-      p90: a.p90,
-      p95: a.p95,
-      p99: a.p99,
-      p999: a.p999,
-      histogram: abs.histogram,
-    },
-    exact: abs.exact,
-  };
 }
 
 /**
@@ -408,138 +265,23 @@ export function mergeRunResults(parts: readonly RunResult[], opts: MergeOptions 
   const kind = opts.kind ?? detectKind(parts);
   checkCompatible(parts, kind);
   const names = parts.map((p, i) => opts.partNames?.[i] ?? (kind === 'partitions' ? `worker ${i}` : `client ${i} (init-user-id ${p.config.initUserId})`));
+  /** What merged only approximately (some part carried no histogram), in the order merged. */
   const approximate: string[] = [];
 
-  // Latency metrics: exact.
-  const metrics = {} as Record<MetricName, MetricBlock>;
-  for (const name of METRIC_NAMES) {
-    const m = mergeBlocks(parts.map((p) => p.metrics[name]));
-    metrics[name] = m.block;
-    if (!m.exact) approximate.push(name);
-  }
-
-  // Counts and tokens: sums.
-  const c = parts.map((p) => p.counts);
-  const total = (f: (p: RunResult) => number): number => parts.reduce((a, p) => a + f(p), 0);
-  const counts: RunResult['counts'] = {
-    ...sumRunCounts(parts),
-    errorsByClass: sumCounts<ErrorClass>(c.map((x) => x.errorsByClass)),
-    unsentByReason: sumCounts<UnsentReason>(c.map((x) => x.unsentByReason ?? {})),
-    warmup: {
-      launched: total((p) => p.counts.warmup.launched),
-      ok: total((p) => p.counts.warmup.ok),
-      failed: total((p) => p.counts.warmup.failed),
-      cancelled: total((p) => p.counts.warmup.cancelled),
-    },
-  };
-  const sources = new Set(parts.map((p) => p.tokens.source).filter((s) => s !== 'none'));
-  const source: RunResult['tokens']['source'] = sources.size === 0 ? 'none' : sources.size === 1 ? ([...sources][0] as RunResult['tokens']['source']) : 'mixed';
-  const perChunk = mergeStats(parts.map((p) => p.tokens.tokensPerChunk));
-  if (!perChunk.exact) approximate.push('tokens.tokensPerChunk');
-  const estimate = mergeSigned(parts.map((p) => p.tokens.promptEstimateErrorPct));
-  if (!estimate.exact) approximate.push('tokens.promptEstimateErrorPct');
-  const chunks = total((p) => p.tokens.tokensPerChunk.count);
-  const tokens: RunResult['tokens'] = {
-    prompt: total((p) => p.tokens.prompt),
-    completion: total((p) => p.tokens.completion),
-    cached: total((p) => p.tokens.cached),
-    source,
-    perChunkUsage: parts.some((p) => p.tokens.perChunkUsage),
-    promptEstimateErrorPct: estimate.summary,
-    tokensPerChunkMean: chunks > 0 ? total((p) => (p.tokens.tokensPerChunkMean ?? 0) * p.tokens.tokensPerChunk.count) / chunks : null,
-    tokensPerChunk: perChunk.histogram ? { ...perChunk.summary, histogram: perChunk.histogram } : perChunk.summary,
-  };
-
-  // Rates over the merged window. The parts share the measured start, so the run's measured phase ends with the
-  // last successful request of any part (a part with none ended its duration at its own end instead).
-  const withOk = parts.filter((p) => p.counts.ok > 0);
-  const measuredDurationS = Math.max(...(withOk.length > 0 ? withOk : parts).map((p) => p.throughput.measuredDurationS));
-  const launchWindowS = Math.max(...parts.map((p) => p.throughput.launchWindowS));
-  // Cached share = cached / prompt tokens of the requests that reported cached tokens; a part's denominator is
-  // cached / share (or, where it reported no cached tokens, its prompt tokens, exact when all its requests said 0).
-  let cachedDen = 0;
-  let anyCacheInfo = false;
-  for (const p of parts) {
-    const share = p.throughput.cachedTokenShare;
-    if (share === null) continue;
-    anyCacheInfo = true;
-    cachedDen += share > 0 ? p.tokens.cached / share : p.tokens.prompt;
-  }
+  const metrics = mergeMetrics(parts, approximate);
+  const counts = mergeCounts(parts);
+  const tokens = mergeTokens(parts, approximate);
   const clients = kind === 'clients';
-  const configuredQps = clients ? round6(total((p) => p.schedule.configuredQps)) : p0.schedule.configuredQps;
-  const expectedRate = clients ? total((p) => p.schedule.expectedRate) : p0.schedule.expectedRate;
-  const throughput: RunResult['throughput'] = {
-    measuredDurationS,
-    launchWindowS,
-    configuredQps,
-    expectedRate,
-    launchRate: launchWindowS > 0 ? counts.launched / launchWindowS : 0,
-    requestThroughput: counts.ok / measuredDurationS,
-    inputThroughput: tokens.prompt / measuredDurationS,
-    outputThroughput: tokens.completion / measuredDurationS,
-    cachedTokenShare: anyCacheInfo && cachedDen > 0 ? tokens.cached / cachedDen : anyCacheInfo ? 0 : null,
-  };
-
-  // Windows by index (same start, same interval); parts may end with different numbers of windows.
-  const nWindows = Math.max(...parts.map((p) => p.windows.length));
-  const windows: WindowSummary[] = [];
-  for (let i = 0; i < nWindows; i++) {
-    const ws = parts.map((p) => p.windows[i]).filter((w): w is WindowSummary => w !== undefined);
-    windows.push(mergeWindows(ws));
-  }
-
-  // Rounds by round number: TTFT and ITL exact; the prompt mean weighted by ok requests (every ok request carries
-  // a prompt count, so exact), the cached share by the round's prompt tokens (exact when every ok request of a part
-  // reported cached tokens or none did).
-  const byRound = new Map<number, RoundStat[]>();
-  for (const p of parts) {
-    for (const r of p.rounds) {
-      let list = byRound.get(r.round);
-      if (!list) byRound.set(r.round, (list = []));
-      list.push(r);
-    }
-  }
-  let roundsExact = true;
-  const rounds: RoundStat[] = [...byRound.entries()]
-    .sort((a, b) => a[0] - b[0])
-    .map(([round, list]) => {
-      const ttft = mergeBlocks(list.map((r) => r.ttft));
-      const itl = mergeBlocks(list.map((r) => r.itl));
-      roundsExact &&= ttft.exact && itl.exact;
-      return {
-        round,
-        requests: list.reduce((a, r) => a + r.requests, 0),
-        ok: list.reduce((a, r) => a + r.ok, 0),
-        ttft: ttft.block,
-        itl: itl.block,
-        promptTokensMean: weighted(list.map((r) => ({ w: r.ok, v: r.promptTokensMean }))),
-        cachedTokenShare: weighted(list.map((r) => ({ w: r.ok * (r.promptTokensMean ?? 0), v: r.cachedTokenShare }))),
-      };
-    });
-  if (!roundsExact) approximate.push('rounds[].ttft/itl');
+  const { configuredQps, expectedRate } = scheduleRates(parts, kind);
+  const throughput = mergeThroughput(parts, counts, tokens, { configuredQps, expectedRate });
+  const windows = mergeWindowLists(parts);
+  const rounds = mergeRounds(parts, approximate);
 
   const client = mergeHealth(parts, names, opts, metrics.schedule_lag_ms.p99, { samples: metrics.sender_lag_ms.count, p90: metrics.sender_lag_ms.p90, p99: metrics.sender_lag_ms.p99 });
   const interrupted = opts.interrupted ?? parts.some((p) => p.interrupted);
   const servers = parts.map((p) => p.server).filter((s): s is ScrapeResult => s !== null);
   const server = opts.server !== undefined ? opts.server : (servers[0] ?? null);
-
-  const notes: string[] = [...(opts.notes ?? [])];
-  if (kind === 'partitions' && parts.length > 1) {
-    notes.push(
-      `${parts.length} workers ran disjoint shares of one seeded schedule: latency histograms, counts and tokens are merged exactly; ` +
-        'the per-window p50/p99 are completed-weighted means of the workers\' (approximate)',
-    );
-  }
-  if (clients) {
-    notes.push(
-      `merged from ${parts.length} client processes (init-user-id ${parts.map((p) => p.config.initUserId).join(', ')}): configured QPS and expected rate are their sums; ` +
-        'latency histograms merged exactly; the measured duration is the longest part\'s (they must have started together); per-window p50/p99 are approximate',
-    );
-    if (servers.length > 1 && opts.server === undefined) notes.push(`server metrics: ${names[parts.findIndex((p) => p.server !== null)]}'s scrape (every client scraped the same target)`);
-  }
-  if (approximate.length > 0) notes.push(`some parts carried no histogram for ${approximate.join(', ')}: their percentiles are count-weighted means (approximate)`);
-  notes.push(...mergeNotes(parts, names));
-  for (const r of client.reasons) notes.push(`client unhealthy: ${r}; its latencies are inflated (more --workers, fewer users per process, or more cores)`);
+  const notes = mergedRunNotes(parts, names, kind, opts, approximate, client);
 
   const startedAt = parts.map((p) => p.startedAt).sort()[0] as string;
   const endedAt = parts.map((p) => p.endedAt).sort().at(-1) as string;
@@ -572,4 +314,163 @@ export function mergeRunResults(parts: readonly RunResult[], opts: MergeOptions 
     notes,
   };
   return { ...partial, vllm: vllmCompatibleKeys(partial) };
+}
+
+/** Latency metrics: exact where every part carried its histogram. */
+function mergeMetrics(parts: readonly RunResult[], approximate: string[]): Record<MetricName, MetricBlock> {
+  const metrics = {} as Record<MetricName, MetricBlock>;
+  for (const name of METRIC_NAMES) {
+    const m = mergeBlocks(parts.map((p) => p.metrics[name]));
+    metrics[name] = m.block;
+    if (!m.exact) approximate.push(name);
+  }
+  return metrics;
+}
+
+const total = (parts: readonly RunResult[], f: (p: RunResult) => number): number => parts.reduce((a, p) => a + f(p), 0);
+
+function mergeCounts(parts: readonly RunResult[]): RunResult['counts'] {
+  return {
+    ...sumRunCounts(parts),
+    errorsByClass: sumCounts<ErrorClass>(parts.map((p) => p.counts.errorsByClass)),
+    unsentByReason: sumCounts<UnsentReason>(parts.map((p) => p.counts.unsentByReason ?? {})),
+    warmup: {
+      launched: total(parts, (p) => p.counts.warmup.launched),
+      ok: total(parts, (p) => p.counts.warmup.ok),
+      failed: total(parts, (p) => p.counts.warmup.failed),
+      cancelled: total(parts, (p) => p.counts.warmup.cancelled),
+    },
+  };
+}
+
+/** Token counts are sums; the per-chunk and prompt-estimate distributions merge like the latency metrics. */
+function mergeTokens(parts: readonly RunResult[], approximate: string[]): RunResult['tokens'] {
+  const sources = new Set(parts.map((p) => p.tokens.source).filter((s) => s !== 'none'));
+  const source: RunResult['tokens']['source'] = sources.size === 0 ? 'none' : sources.size === 1 ? ([...sources][0] as RunResult['tokens']['source']) : 'mixed';
+  const perChunk = mergeStats(parts.map((p) => p.tokens.tokensPerChunk));
+  if (!perChunk.exact) approximate.push('tokens.tokensPerChunk');
+  const estimate = mergeSigned(parts.map((p) => p.tokens.promptEstimateErrorPct));
+  if (!estimate.exact) approximate.push('tokens.promptEstimateErrorPct');
+  const chunks = total(parts, (p) => p.tokens.tokensPerChunk.count);
+  return {
+    prompt: total(parts, (p) => p.tokens.prompt),
+    completion: total(parts, (p) => p.tokens.completion),
+    cached: total(parts, (p) => p.tokens.cached),
+    source,
+    perChunkUsage: parts.some((p) => p.tokens.perChunkUsage),
+    promptEstimateErrorPct: estimate.summary,
+    tokensPerChunkMean: chunks > 0 ? total(parts, (p) => (p.tokens.tokensPerChunkMean ?? 0) * p.tokens.tokensPerChunk.count) / chunks : null,
+    tokensPerChunk: perChunk.histogram ? { ...perChunk.summary, histogram: perChunk.histogram } : perChunk.summary,
+  };
+}
+
+/** Partitions share one schedule (its rates are the run's); separate clients' configured rates add up. */
+function scheduleRates(parts: readonly RunResult[], kind: MergeKind): { configuredQps: number; expectedRate: number } {
+  const p0 = parts[0] as RunResult;
+  if (kind !== 'clients') return { configuredQps: p0.schedule.configuredQps, expectedRate: p0.schedule.expectedRate };
+  return { configuredQps: round6(total(parts, (p) => p.schedule.configuredQps)), expectedRate: total(parts, (p) => p.schedule.expectedRate) };
+}
+
+/** Rates over the merged window, recomputed from the merged counts and tokens. */
+function mergeThroughput(
+  parts: readonly RunResult[],
+  counts: RunResult['counts'],
+  tokens: RunResult['tokens'],
+  rates: { configuredQps: number; expectedRate: number },
+): RunResult['throughput'] {
+  // The parts share the measured start, so the run's measured phase ends with the last successful request of any
+  // part (a part with none ended its duration at its own end instead).
+  const withOk = parts.filter((p) => p.counts.ok > 0);
+  const measuredDurationS = Math.max(...(withOk.length > 0 ? withOk : parts).map((p) => p.throughput.measuredDurationS));
+  const launchWindowS = Math.max(...parts.map((p) => p.throughput.launchWindowS));
+  // Cached share = cached / prompt tokens of the requests that reported cached tokens; a part's denominator is
+  // cached / share (or, where it reported no cached tokens, its prompt tokens, exact when all its requests said 0).
+  let cachedDen = 0;
+  let anyCacheInfo = false;
+  for (const p of parts) {
+    const share = p.throughput.cachedTokenShare;
+    if (share === null) continue;
+    anyCacheInfo = true;
+    cachedDen += share > 0 ? p.tokens.cached / share : p.tokens.prompt;
+  }
+  return {
+    measuredDurationS,
+    launchWindowS,
+    configuredQps: rates.configuredQps,
+    expectedRate: rates.expectedRate,
+    launchRate: launchWindowS > 0 ? counts.launched / launchWindowS : 0,
+    requestThroughput: counts.ok / measuredDurationS,
+    inputThroughput: tokens.prompt / measuredDurationS,
+    outputThroughput: tokens.completion / measuredDurationS,
+    cachedTokenShare: anyCacheInfo && cachedDen > 0 ? tokens.cached / cachedDen : anyCacheInfo ? 0 : null,
+  };
+}
+
+/** Windows by index (same start, same interval); parts may end with different numbers of windows. */
+function mergeWindowLists(parts: readonly RunResult[]): WindowSummary[] {
+  const nWindows = Math.max(...parts.map((p) => p.windows.length));
+  const windows: WindowSummary[] = [];
+  for (let i = 0; i < nWindows; i++) {
+    const ws = parts.map((p) => p.windows[i]).filter((w): w is WindowSummary => w !== undefined);
+    windows.push(mergeWindows(ws));
+  }
+  return windows;
+}
+
+/**
+ * Rounds by round number: TTFT and ITL exact; the prompt mean weighted by ok requests (every ok request carries
+ * a prompt count, so exact), the cached share by the round's prompt tokens (exact when every ok request of a part
+ * reported cached tokens or none did).
+ */
+function mergeRounds(parts: readonly RunResult[], approximate: string[]): RoundStat[] {
+  const byRound = new Map<number, RoundStat[]>();
+  for (const p of parts) {
+    for (const r of p.rounds) {
+      let list = byRound.get(r.round);
+      if (!list) byRound.set(r.round, (list = []));
+      list.push(r);
+    }
+  }
+  let roundsExact = true;
+  const rounds: RoundStat[] = [...byRound.entries()]
+    .sort((a, b) => a[0] - b[0])
+    .map(([round, list]) => {
+      const ttft = mergeBlocks(list.map((r) => r.ttft));
+      const itl = mergeBlocks(list.map((r) => r.itl));
+      roundsExact &&= ttft.exact && itl.exact;
+      return {
+        round,
+        requests: list.reduce((a, r) => a + r.requests, 0),
+        ok: list.reduce((a, r) => a + r.ok, 0),
+        ttft: ttft.block,
+        itl: itl.block,
+        promptTokensMean: weighted(list.map((r) => ({ w: r.ok, v: r.promptTokensMean }))),
+        cachedTokenShare: weighted(list.map((r) => ({ w: r.ok * (r.promptTokensMean ?? 0), v: r.cachedTokenShare }))),
+      };
+    });
+  if (!roundsExact) approximate.push('rounds[].ttft/itl');
+  return rounds;
+}
+
+/** The merged result's notes: how it was merged, what is approximate, the parts' own notes, the client's health. */
+function mergedRunNotes(parts: readonly RunResult[], names: readonly string[], kind: MergeKind, opts: MergeOptions, approximate: readonly string[], client: ClientHealth): string[] {
+  const notes: string[] = [...(opts.notes ?? [])];
+  if (kind === 'partitions' && parts.length > 1) {
+    notes.push(
+      `${parts.length} workers ran disjoint shares of one seeded schedule: latency histograms, counts and tokens are merged exactly; ` +
+        'the per-window p50/p99 are completed-weighted means of the workers\' (approximate)',
+    );
+  }
+  if (kind === 'clients') {
+    notes.push(
+      `merged from ${parts.length} client processes (init-user-id ${parts.map((p) => p.config.initUserId).join(', ')}): configured QPS and expected rate are their sums; ` +
+        'latency histograms merged exactly; the measured duration is the longest part\'s (they must have started together); per-window p50/p99 are approximate',
+    );
+    const scraped = parts.filter((p) => p.server !== null).length;
+    if (scraped > 1 && opts.server === undefined) notes.push(`server metrics: ${names[parts.findIndex((p) => p.server !== null)]}'s scrape (every client scraped the same target)`);
+  }
+  if (approximate.length > 0) notes.push(`some parts carried no histogram for ${approximate.join(', ')}: their percentiles are count-weighted means (approximate)`);
+  notes.push(...mergeNotes(parts, names));
+  for (const r of client.reasons) notes.push(`client unhealthy: ${r}; its latencies are inflated (more --workers, fewer users per process, or more cores)`);
+  return notes;
 }

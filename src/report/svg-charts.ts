@@ -257,6 +257,19 @@ function pathFor(s: ChartSeries, xs: Scale, ys: Scale): string {
   return parts.join('');
 }
 
+/** Where a chart draws: its size, the plot area inside the axes, the scales and the tick label formats. */
+interface ChartFrame {
+  width: number;
+  /** The height without the legend rows (the legend goes below it). */
+  baseHeight: number;
+  height: number;
+  plot: { x0: number; x1: number; y0: number; y1: number };
+  xs: Scale;
+  ys: Scale;
+  fx: (v: number) => string;
+  fy: (v: number) => string;
+}
+
 /**
  * A line (or step) chart as an <svg> string. Every series is a <g class="series" data-series=NAME> holding one
  * <path>; the legend is inside the SVG so it survives printing and screenshots; data-* attributes on the
@@ -266,32 +279,61 @@ export function lineChart(input: readonly ChartSeries[], opts: ChartOptions): st
   const series = input.map((s) => ({ ...s, points: decimate(s.points, opts.maxPoints ?? 600) }));
   const width = opts.width ?? 600;
   const baseHeight = opts.height ?? 300;
-  const fx = opts.xFormat ?? formatTick;
-  const fy = opts.yFormat ?? formatTick;
   const margin = { left: 58, right: 18, top: 30, bottom: 40 };
   const legend = layoutLegend(series, width, margin.left);
   // The legend goes below the x-axis label, one 16 px row each, so it never covers data or the label.
   const height = baseHeight + (legend.rows ? legend.rows * 16 + 6 : 0);
   const plot = { x0: margin.left, x1: width - margin.right, y0: margin.top, y1: baseHeight - margin.bottom };
+  const data = plottedValues(series, opts.marks ?? []);
+  const f: ChartFrame = {
+    width,
+    baseHeight,
+    height,
+    plot,
+    xs: makeScale(data.xs, opts.xDomain, opts.xLog ?? false, plot.x0, plot.x1, Math.max(3, Math.round(width / 110))),
+    ys: makeScale(data.ys, opts.yDomain, false, plot.y1, plot.y0, Math.max(3, Math.round(baseHeight / 60))),
+    fx: opts.xFormat ?? formatTick,
+    fy: opts.yFormat ?? formatTick,
+  };
 
-  const xsAll: number[] = [];
-  const ysAll: number[] = [];
+  const out: string[] = [];
+  drawFrame(out, f, opts);
+  // Guides under the data so curves stay readable.
+  drawGuides(out, f, opts.guides ?? []);
+  if (data.xs.length === 0) {
+    out.push(`<text class="nodata" x="${c1((plot.x0 + plot.x1) / 2)}" y="${c1((plot.y0 + plot.y1) / 2)}" text-anchor="middle" font-size="12" fill="#888">no data</text>`);
+  }
+  drawSeries(out, f, series);
+  if (opts.marks?.length) drawMarks(out, f, opts.marks);
+  if (legend.items.length) drawLegend(out, f, legend.items);
+  // The cursor readout the report's script fills in; empty (invisible) without script and in print.
+  out.push(`<g class="cursor" pointer-events="none"><line class="cursor-line" x1="0" y1="${plot.y0}" x2="0" y2="${plot.y1}" stroke="#444" stroke-width="0.8" visibility="hidden"/>`);
+  out.push(`<text class="readout" x="${plot.x1}" y="18" text-anchor="end" font-size="11" fill="#444"></text></g>`);
+  out.push('</svg>');
+  return out.join('');
+}
+
+/** The x and y values the axes must show: every drawable point and every mark. */
+function plottedValues(series: readonly ChartSeries[], marks: readonly ChartMark[]): { xs: number[]; ys: number[] } {
+  const xs: number[] = [];
+  const ys: number[] = [];
   for (const s of series) {
     for (const p of s.points) {
       if (p.y === null || !Number.isFinite(p.y) || !Number.isFinite(p.x)) continue;
-      xsAll.push(p.x);
-      ysAll.push(p.y);
+      xs.push(p.x);
+      ys.push(p.y);
     }
   }
-  for (const m of opts.marks ?? []) {
-    xsAll.push(m.x);
-    ysAll.push(m.y);
+  for (const m of marks) {
+    xs.push(m.x);
+    ys.push(m.y);
   }
-  const hasData = xsAll.length > 0;
-  const xs = makeScale(xsAll, opts.xDomain, opts.xLog ?? false, plot.x0, plot.x1, Math.max(3, Math.round(width / 110)));
-  const ys = makeScale(ysAll, opts.yDomain, false, plot.y1, plot.y0, Math.max(3, Math.round(baseHeight / 60)));
+  return { xs, ys };
+}
 
-  const out: string[] = [];
+/** The <svg> element with its data-* description, the title, the grid, the axes, their ticks and labels. */
+function drawFrame(out: string[], f: ChartFrame, opts: ChartOptions): void {
+  const { width, height, plot, xs, ys } = f;
   const cls = ['chart', opts.className].filter(Boolean).join(' ');
   out.push(
     `<svg xmlns="http://www.w3.org/2000/svg" class="${escapeXml(cls)}" viewBox="0 0 ${width} ${height}" width="${width}" height="${height}" role="img" ` +
@@ -302,15 +344,14 @@ export function lineChart(input: readonly ChartSeries[], opts: ChartOptions): st
   out.push(`<rect class="bg" x="0" y="0" width="${width}" height="${height}" fill="#ffffff"/>`);
   out.push(`<text class="title" x="${plot.x0}" y="18" font-size="13" font-weight="600" fill="#222">${escapeXml(opts.title)}</text>`);
 
-  // Grid and ticks.
   out.push('<g class="grid" stroke="#e6e6e6" stroke-width="1">');
   for (const t of xs.ticks) out.push(`<line x1="${c1(xs.map(t))}" y1="${plot.y0}" x2="${c1(xs.map(t))}" y2="${plot.y1}"/>`);
   for (const t of ys.ticks) out.push(`<line x1="${plot.x0}" y1="${c1(ys.map(t))}" x2="${plot.x1}" y2="${c1(ys.map(t))}"/>`);
   out.push('</g>');
   out.push(`<g class="axes" stroke="#555" stroke-width="1" fill="none"><path d="M${plot.x0} ${plot.y0}V${plot.y1}H${plot.x1}"/></g>`);
   out.push('<g class="ticks" font-size="10.5" fill="#444">');
-  for (const t of xs.ticks) out.push(`<text x="${c1(xs.map(t))}" y="${plot.y1 + 14}" text-anchor="middle">${escapeXml(fx(t))}</text>`);
-  for (const t of ys.ticks) out.push(`<text x="${plot.x0 - 5}" y="${c1(ys.map(t) + 3.5)}" text-anchor="end">${escapeXml(fy(t))}</text>`);
+  for (const t of xs.ticks) out.push(`<text x="${c1(xs.map(t))}" y="${plot.y1 + 14}" text-anchor="middle">${escapeXml(f.fx(t))}</text>`);
+  for (const t of ys.ticks) out.push(`<text x="${plot.x0 - 5}" y="${c1(ys.map(t) + 3.5)}" text-anchor="end">${escapeXml(f.fy(t))}</text>`);
   out.push('</g>');
   out.push(
     `<text class="xlabel" x="${c1((plot.x0 + plot.x1) / 2)}" y="${plot.y1 + 31}" text-anchor="middle" font-size="11" fill="#333">${escapeXml(opts.xLabel + (xs.log ? ' (log scale)' : ''))}</text>`,
@@ -318,9 +359,12 @@ export function lineChart(input: readonly ChartSeries[], opts: ChartOptions): st
   out.push(
     `<text class="ylabel" transform="translate(14 ${c1((plot.y0 + plot.y1) / 2)}) rotate(-90)" text-anchor="middle" font-size="11" fill="#333">${escapeXml(opts.yLabel)}</text>`,
   );
+}
 
-  // Guides under the data so curves stay readable.
-  for (const g of opts.guides ?? []) {
+/** Dashed reference lines with their labels; a guide outside the axis range is left out. */
+function drawGuides(out: string[], f: ChartFrame, guides: readonly ChartGuide[]): void {
+  const { plot, xs, ys } = f;
+  for (const g of guides) {
     if (g.axis === 'y') {
       if (g.value < ys.lo || g.value > ys.hi) continue;
       const y = c1(ys.map(g.value));
@@ -337,11 +381,11 @@ export function lineChart(input: readonly ChartSeries[], opts: ChartOptions): st
       );
     }
   }
+}
 
-  if (!hasData) {
-    out.push(`<text class="nodata" x="${c1((plot.x0 + plot.x1) / 2)}" y="${c1((plot.y0 + plot.y1) / 2)}" text-anchor="middle" font-size="12" fill="#888">no data</text>`);
-  }
-
+/** One <g class="series"> per series: its path and, when asked for, a dot with a tooltip at every point. */
+function drawSeries(out: string[], f: ChartFrame, series: readonly ChartSeries[]): void {
+  const { xs, ys } = f;
   out.push(`<g class="data">`);
   for (const s of series) {
     const d = pathFor(s, xs, ys);
@@ -354,38 +398,34 @@ export function lineChart(input: readonly ChartSeries[], opts: ChartOptions): st
     if (s.dots) {
       for (const p of s.points) {
         if (p.y === null || !Number.isFinite(p.y) || !Number.isFinite(p.x) || (xs.log && p.x <= 0)) continue;
-        out.push(`<circle cx="${c1(xs.map(p.x))}" cy="${c1(ys.map(p.y))}" r="2.6" fill="${escapeXml(s.color)}"><title>${escapeXml(`${s.name}: ${fx(p.x)}, ${fy(p.y)}`)}</title></circle>`);
+        out.push(`<circle cx="${c1(xs.map(p.x))}" cy="${c1(ys.map(p.y))}" r="2.6" fill="${escapeXml(s.color)}"><title>${escapeXml(`${s.name}: ${f.fx(p.x)}, ${f.fy(p.y)}`)}</title></circle>`);
       }
     }
     out.push('</g>');
   }
   out.push('</g>');
+}
 
-  if (opts.marks?.length) {
-    out.push('<g class="marks">');
-    for (const m of opts.marks) {
-      if (!Number.isFinite(m.x) || !Number.isFinite(m.y) || (xs.log && m.x <= 0)) continue;
-      out.push(
-        `<circle cx="${c1(xs.map(m.x))}" cy="${c1(ys.map(m.y))}" r="3.6" fill="#fff" stroke="${escapeXml(m.color)}" stroke-width="2"><title>${escapeXml(m.label)}</title></circle>`,
-      );
-    }
-    out.push('</g>');
+function drawMarks(out: string[], f: ChartFrame, marks: readonly ChartMark[]): void {
+  const { xs, ys } = f;
+  out.push('<g class="marks">');
+  for (const m of marks) {
+    if (!Number.isFinite(m.x) || !Number.isFinite(m.y) || (xs.log && m.x <= 0)) continue;
+    out.push(
+      `<circle cx="${c1(xs.map(m.x))}" cy="${c1(ys.map(m.y))}" r="3.6" fill="#fff" stroke="${escapeXml(m.color)}" stroke-width="2"><title>${escapeXml(m.label)}</title></circle>`,
+    );
   }
+  out.push('</g>');
+}
 
-  if (legend.items.length) {
-    out.push('<g class="legend" font-size="11" fill="#222">');
-    for (const it of legend.items) {
-      const y = baseHeight + 12 + it.row * 16;
-      out.push(
-        `<g class="legend-item"><line x1="${c1(it.x)}" y1="${y - 4}" x2="${c1(it.x + 20)}" y2="${y - 4}" stroke="${escapeXml(it.color)}" stroke-width="2.5"${it.dash ? ` stroke-dasharray="${escapeXml(it.dash)}"` : ''}/>` +
-          `<text x="${c1(it.x + 25)}" y="${y}">${escapeXml(it.name)}</text></g>`,
-      );
-    }
-    out.push('</g>');
+function drawLegend(out: string[], f: ChartFrame, items: readonly LegendItem[]): void {
+  out.push('<g class="legend" font-size="11" fill="#222">');
+  for (const it of items) {
+    const y = f.baseHeight + 12 + it.row * 16;
+    out.push(
+      `<g class="legend-item"><line x1="${c1(it.x)}" y1="${y - 4}" x2="${c1(it.x + 20)}" y2="${y - 4}" stroke="${escapeXml(it.color)}" stroke-width="2.5"${it.dash ? ` stroke-dasharray="${escapeXml(it.dash)}"` : ''}/>` +
+        `<text x="${c1(it.x + 25)}" y="${y}">${escapeXml(it.name)}</text></g>`,
+    );
   }
-  // The cursor readout the report's script fills in; empty (invisible) without script and in print.
-  out.push(`<g class="cursor" pointer-events="none"><line class="cursor-line" x1="0" y1="${plot.y0}" x2="0" y2="${plot.y1}" stroke="#444" stroke-width="0.8" visibility="hidden"/>`);
-  out.push(`<text class="readout" x="${plot.x1}" y="18" text-anchor="end" font-size="11" fill="#444"></text></g>`);
-  out.push('</svg>');
-  return out.join('');
+  out.push('</g>');
 }
