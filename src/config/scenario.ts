@@ -1,10 +1,18 @@
 // Finds and reads scenario files (YAML or JSON, fields named like the CLI flags) from scenarios/ or a path.
 // Reading files is this module's only IO; validation of the values happens in resolve.ts.
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { basename, extname, resolve as resolvePath } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { parse as parseYaml } from 'yaml';
 import { ConfigError } from '../errors.js';
+
+// yaml costs ~0.1 CPU-s to load and most processes read no YAML (flags only, JSON, a worker thread), so it is
+// loaded on first use; require() because reading a scenario is synchronous.
+let yaml: typeof import('yaml') | undefined;
+function parseYaml(text: string): unknown {
+  yaml ??= createRequire(import.meta.url)('yaml') as typeof import('yaml');
+  return yaml.parse(text);
+}
 
 /** The scenarios/ folder shipped with the package (two levels up from src/config or dist/config). */
 export const BUILTIN_SCENARIO_DIR = fileURLToPath(new URL('../../scenarios/', import.meta.url));

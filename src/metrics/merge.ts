@@ -333,7 +333,8 @@ function mergeCounts(parts: readonly RunResult[]): RunResult['counts'] {
   return {
     ...sumRunCounts(parts),
     errorsByClass: sumCounts<ErrorClass>(parts.map((p) => p.counts.errorsByClass)),
-    unsentByReason: sumCounts<UnsentReason>(parts.map((p) => p.counts.unsentByReason ?? {})),
+    // Results of older versions carry no reasons: the merge of those has none either.
+    ...(parts.some((p) => p.counts.unsentByReason) ? { unsentByReason: sumCounts<UnsentReason>(parts.map((p) => p.counts.unsentByReason ?? {})) } : {}),
     warmup: {
       launched: total(parts, (p) => p.counts.warmup.launched),
       ok: total(parts, (p) => p.counts.warmup.ok),

@@ -1,54 +1,95 @@
-// Seeded realistic filler text of a target token length. Sentences are generated once with faker (seeded
-// by --seed) into a pool and counted once with Mistral-7B's SentencePiece tokenizer; each piece of text is a
-// seeded walk over that pool that adds sentences (then single words) while the summed counts stay within the
-// target. So building a 20k-token user context costs a few hundred string joins, and its length is right
-// for Llama-family SentencePiece vocabularies to within a few percent at any size. No IO.
-// The English-only entry: the package root loads every locale (+32 MB RSS) and gives the same words for a seed.
-import { faker } from '@faker-js/faker/locale/en';
-import mistralTokenizer from 'mistral-tokenizer-js';
+// Seeded realistic filler text of a target token length. Sentences are generated once per seed (faker's English
+// words, by faker's algorithm: faker-words.ts) into a pool, each with its Mistral-7B SentencePiece token count;
+// each piece of text is a seeded walk over that pool that adds sentences (then single words) while the summed
+// counts stay within the target. So building a 20k-token user context costs a few hundred string joins, and its
+// length is right for Llama-family SentencePiece vocabularies to within a few percent at any size. No IO.
+// The counts come from a table generated with the package (token-count.ts: exact, as the tokenizer counts), so
+// a factory costs tens of CPU-ms, not ~1.3 CPU-s, and loads neither faker nor the tokenizer; the pool is the same,
+// byte for byte, as when both ran here (test/unit/text-pool.test.ts; bench/STARTUP.md has the figures).
 import { mixSeed, prng } from '../util/prng.js';
+import { FakerTwister, refIndex, refList, sampleWordRuns, wordText, type WordRef } from './faker-words.js';
+import { referenceTokens, WordForm, wordFormTokens } from './token-count.js';
+
+export { referenceTokens } from './token-count.js';
 
 const POOL_SIZE = 4096;
+const QUESTIONS = 512;
 
 /** Purposes keep the random streams of different texts apart. */
 export const TextKind = { system: 1, context: 2, question: 3, answer: 4, warmup: 5 } as const;
 export type TextKind = (typeof TextKind)[keyof typeof TextKind];
 
-/** Tokens of `text` as it appears mid-prompt (after a space), with Mistral-7B's vocabulary and no BOS. */
-export function referenceTokens(text: string): number {
-  return mistralTokenizer.encode(' ' + text, false, false).length;
+/**
+ * The pool of a seed: the sentences and questions that faker.seed([seed, 0x5e47]) and then faker.word.words()
+ * gave here before (faker-words.ts makes the same draws), with the counts mistral-tokenizer-js gave them (now from
+ * the table). All words are drawn up front, as the draws are one sequential stream; a sentence's text and count
+ * are made when it is first drawn, so a process pays only for the sentences it uses before its first request.
+ */
+export class TextPool {
+  static readonly SIZE = POOL_SIZE;
+  readonly questions: string[];
+  /** Every sentence's words (faker-words.ts refs), sentence i's from #wordStart[i] to #wordStart[i + 1]. */
+  #words: Uint16Array;
+  #wordStart: Uint32Array;
+  #sentences = new Array<string | undefined>(POOL_SIZE);
+  /** 0 until made (a sentence has at least six words, so at least six tokens). */
+  #sentenceTokens = new Uint16Array(POOL_SIZE);
+
+  constructor(seed: number) {
+    const rng = new FakerTwister([seed, 0x5e47]);
+    const { words, starts } = sampleWordRuns(rng, POOL_SIZE, 6, 16);
+    this.#words = words;
+    this.#wordStart = starts;
+    const q = sampleWordRuns(rng, QUESTIONS, 5, 10);
+    this.questions = new Array<string>(QUESTIONS);
+    for (let i = 0; i < QUESTIONS; i++) {
+      const w = Array.from(q.words.subarray(q.starts[i], q.starts[i + 1]), wordText).join(' ');
+      this.questions[i] = `can you tell me about ${w}?`;
+    }
+  }
+
+  /** Sentence i: its words joined as faker.word.words() joins them, the first letter upper-cased, a full stop. */
+  sentence(i: number): string {
+    return this.#sentences[i] ?? this.#make(i);
+  }
+
+  /** The reference count of sentence i on its own, after a space. */
+  sentenceTokens(i: number): number {
+    if (this.#sentenceTokens[i] === 0) this.#make(i);
+    return this.#sentenceTokens[i] as number;
+  }
+
+  /** The reference count of word k of sentence i as it stands in a cut sentence: capitalised if first, no stop. */
+  cutWordTokens(i: number, k: number): number {
+    const ref = this.#words[(this.#wordStart[i] as number) + k] as WordRef;
+    return wordFormTokens(refList(ref), refIndex(ref), k === 0 ? WordForm.capital : WordForm.plain);
+  }
+
+  #make(i: number): string {
+    const start = this.#wordStart[i] as number;
+    const last = (this.#wordStart[i + 1] as number) - 1;
+    let w = '';
+    let tokens = 0;
+    for (let k = start; k <= last; k++) {
+      const ref = this.#words[k] as WordRef;
+      w = k === start ? wordText(ref) : w + ' ' + wordText(ref);
+      const form = k === start ? (k === last ? WordForm.capitalStop : WordForm.capital) : k === last ? WordForm.stop : WordForm.plain;
+      tokens += wordFormTokens(refList(ref), refIndex(ref), form);
+    }
+    const sentence = w.charAt(0).toUpperCase() + w.slice(1) + '.';
+    this.#sentences[i] = sentence;
+    this.#sentenceTokens[i] = tokens;
+    return sentence;
+  }
 }
 
 export class TextFactory {
   readonly seed: number;
-  #sentences: string[];
-  #sentenceTokens: Uint16Array;
-  #wordTokens = new Map<string, number>();
-  #questions: string[];
+  #pool: TextPool;
 
   constructor(seed: number) {
     this.seed = seed;
-    // The shared instance is re-seeded here and used synchronously, so factories cannot disturb each other.
-    faker.seed([seed, 0x5e47]);
-    this.#sentences = new Array<string>(POOL_SIZE);
-    this.#sentenceTokens = new Uint16Array(POOL_SIZE);
-    for (let i = 0; i < POOL_SIZE; i++) {
-      const w = faker.word.words({ count: { min: 6, max: 16 } });
-      const sentence = w.charAt(0).toUpperCase() + w.slice(1) + '.';
-      this.#sentences[i] = sentence;
-      this.#sentenceTokens[i] = referenceTokens(sentence);
-    }
-    this.#questions = new Array<string>(512);
-    for (let i = 0; i < this.#questions.length; i++) {
-      const w = faker.word.words({ count: { min: 5, max: 10 } });
-      this.#questions[i] = `can you tell me about ${w}?`;
-    }
-  }
-
-  #word(w: string): number {
-    let n = this.#wordTokens.get(w);
-    if (n === undefined) this.#wordTokens.set(w, (n = referenceTokens(w)));
-    return n;
+    this.#pool = new TextPool(seed);
   }
 
   /**
@@ -63,8 +104,8 @@ export class TextFactory {
     let count = lead ? referenceTokens(lead) : 0;
     for (;;) {
       const i = Math.floor(rand() * POOL_SIZE);
-      const n = this.#sentenceTokens[i] as number;
-      const sentence = this.#sentences[i] as string;
+      const n = this.#pool.sentenceTokens(i);
+      const sentence = this.#pool.sentence(i);
       if (count + n <= tokens) {
         parts.push(sentence);
         count += n;
@@ -74,8 +115,8 @@ export class TextFactory {
       // The last sentence does not fit: take its words while they do, keeping one token for the full stop.
       const words = sentence.slice(0, -1).split(' ');
       let cut = 0;
-      for (const w of words) {
-        const wn = this.#word(w);
+      for (let k = 0; k < words.length; k++) {
+        const wn = this.#pool.cutWordTokens(i, k);
         if (count + wn + 1 > tokens) break;
         count += wn;
         cut++;
@@ -89,6 +130,7 @@ export class TextFactory {
   /** A short question (about 10-15 tokens), deterministic in (seed, user, round). */
   question(userId: number, round: number): string {
     const rand = prng(mixSeed(this.seed, TextKind.question, userId, round));
-    return `Here's question #${round}: ${this.#questions[Math.floor(rand() * this.#questions.length)]}`;
+    const questions = this.#pool.questions;
+    return `Here's question #${round}: ${questions[Math.floor(rand() * questions.length)]}`;
   }
 }

@@ -49,11 +49,13 @@ describe('ClientHealthMonitor', () => {
     const cpu0 = process.cpuUsage();
     const wall0 = process.hrtime.bigint();
     const m = new ClientHealthMonitor();
-    // Block for 40 ms (of wall time) every 50 ms: the loop cannot sample while blocked, however busy the
-    // machine, so the largest delay is at least the block.
-    for (let i = 0; i < 8; i++) {
+    // Block for 40 ms (of wall time), then let the loop turn for 2 ms, 20 times: the loop cannot sample while
+    // blocked, however busy the machine, so the largest delay is at least the block; and at least 20 of the
+    // samples (one after each block) are delayed while only a few can fall between blocks, so the judged tail
+    // (p90 with 20 to 99 samples, p99 from 100) is a blocked one.
+    for (let i = 0; i < 20; i++) {
       busyFor(40);
-      await sleep(10);
+      await sleep(2);
     }
     const h = m.finish(thresholds, noLag);
     const cpuS = (u: NodeJS.CpuUsage): number => (u.user + u.system) / 1e6;
