@@ -72,8 +72,10 @@ export function formatComparison(report: ComparisonReport): string {
     const { launched, failed, cancelled } = sumRunCounts(t.runs);
     const errs = Object.entries(t.errors).map(([k, v]) => `${k} ${v}`).join(', ');
     const reasons = [...new Set(t.runs.flatMap((r) => r.client.reasons))];
+    const saturated = t.runs.filter((r) => r.target.saturated === true);
     out.push(
       `${t.name}: ${launched} requests, ${failed} failed, ${cancelled} cancelled${errs ? ` (${errs})` : ''}` +
+        `${saturated.length > 0 ? `; SATURATED in ${saturated.length} of ${t.runs.length} run(s) (${[...new Set(saturated.flatMap((r) => r.target.reasons ?? []))].join('; ')}): its latencies measure queueing` : ''}` +
         `${reasons.length > 0 ? `; client unhealthy in ${t.runs.filter((r) => !r.client.healthy).length} of ${t.runs.length} run(s): ${reasons.join('; ')}` : ''}`,
     );
   }
