@@ -287,6 +287,7 @@ class TurnExchange implements Dispatcher.DispatchHandler {
       round: r.round,
       intendedMs: r.intendedMs,
       readyMs: r.readyMs,
+      dispatchMs: this.#dispatchMs,
       sentMs: this.#sentMs ?? this.#dispatchMs,
       late: r.late,
       headersMs: this.#headersMs,

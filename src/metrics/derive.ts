@@ -12,8 +12,10 @@ export interface Derived {
   tpotMs: number | undefined;
   generationTimeMs: number | undefined;
   scheduleLagMs: number;
-  /** sent - ready: the client's own lateness. */
+  /** dispatch - ready: the client's own lateness (timers, event loop, building the request). */
   senderLagMs: number;
+  /** sent - dispatch: waiting for a connection (connect, the server's accept, undici's pool search). */
+  connectWaitMs: number;
   /** ready - intended: the turn waited for its user's previous turn or a concurrency slot. */
   waitMs: number;
   ttftFromIntendedMs: number | undefined;
@@ -37,7 +39,8 @@ export function derive(r: RequestRecord): Derived {
     tpotMs,
     generationTimeMs: r.firstTokenMs !== undefined ? r.endMs - r.firstTokenMs : undefined,
     scheduleLagMs: r.sentMs - r.intendedMs,
-    senderLagMs: r.sentMs - (r.readyMs ?? r.intendedMs),
+    senderLagMs: (r.dispatchMs ?? r.sentMs) - (r.readyMs ?? r.intendedMs),
+    connectWaitMs: r.sentMs - (r.dispatchMs ?? r.sentMs),
     waitMs: (r.readyMs ?? r.intendedMs) - r.intendedMs,
     ttftFromIntendedMs: r.firstTokenMs !== undefined ? r.firstTokenMs - r.intendedMs : undefined,
     e2elFromIntendedMs: r.endMs - r.intendedMs,

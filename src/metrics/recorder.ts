@@ -107,6 +107,7 @@ export class RunRecorder {
     this.stats.schedule_lag_ms.record(d.scheduleLagMs);
     this.stats.wait_ms.record(d.waitMs);
     this.stats.sender_lag_ms.record(d.senderLagMs);
+    this.stats.connect_wait_ms.record(d.connectWaitMs);
     if (r.outcome === 'failed') this.#win.failed++;
     if (r.outcome === 'cancelled') this.#win.cancelled++;
     if (r.outcome !== 'ok') return;

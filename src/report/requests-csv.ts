@@ -43,6 +43,7 @@ export const REQUEST_COLUMNS = [
   // Added after the others so earlier columns keep their positions: schedule_lag_ms = wait_ms + sender_lag_ms.
   'wait_ms',
   'sender_lag_ms',
+  'connect_wait_ms',
 ] as const;
 
 type Cell = string | number | undefined;
@@ -100,5 +101,6 @@ export function requestRow(r: RequestRecord, wallStartMs: number): Cell[] {
     ms(r.serverTimings?.predictedMs),
     ms(d.waitMs),
     ms(d.senderLagMs),
+    ms(d.connectWaitMs),
   ];
 }

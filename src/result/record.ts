@@ -50,10 +50,15 @@ export interface RequestRecord {
   intendedMs: number;
   /**
    * When the turn could go: due, its user free (the previous turn ended) and a --max-concurrency slot free.
-   * sent - ready is the client's own lateness (sender lag); ready - intended is the wait the server or the
+   * dispatch - ready is the client's own lateness (sender lag); ready - intended is the wait the server or the
    * workload imposed. Absent in records of older versions (then ready = intended).
    */
   readyMs?: number | undefined;
+  /**
+   * When the request was handed to the connection pool. sent - dispatch is the connection wait: opening a
+   * connection (the network and the server's accept) plus undici's pool search. Absent in older records.
+   */
+  dispatchMs?: number | undefined;
   /** When the request was handed to the connection pool. */
   sentMs: number;
   /** True when the turn was due while the same user's previous turn was still running. */

@@ -30,6 +30,7 @@ export const METRIC_NAMES = [
   'schedule_lag_ms',
   'wait_ms',
   'sender_lag_ms',
+  'connect_wait_ms',
   'ttft_from_intended_ms',
   'e2el_from_intended_ms',
 ] as const;
@@ -221,7 +222,7 @@ export interface ClientHealth {
   maxRssBytes: number;
   /** Schedule lag p99 (ms): wait + sender lag; shown, not judged (waits are the server's or the workload's). */
   scheduleLagP99Ms: number | null;
-  /** Sender lag (sent - ready, the client's own lateness) as the verdict judged it. */
+  /** Sender lag (dispatch - ready, the client's own lateness) as the verdict judged it. */
   senderLag: { samples: number; p90: number | null; p99: number | null };
 }
 

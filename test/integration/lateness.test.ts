@@ -1,6 +1,6 @@
-// A turn's lateness in two parts, over real sockets against the mock: wait (ready - intended: its user's previous
-// turn or a --max-concurrency slot held it; the server's or the workload's doing) and sender lag (sent - ready:
-// the client's own). And no turn vanishes: every turn that came due is launched or counted as unsent with its
+// A turn's lateness in parts, over real sockets against the mock: wait (ready - intended: its user's previous
+// turn or a --max-concurrency slot held it; the server's or the workload's doing), sender lag (dispatch - ready:
+// the client's own) and connect wait (sent - dispatch: opening a connection). And no turn vanishes: every turn that came due is launched or counted as unsent with its
 // reason, even when a stalled stream is cut by the drain deadline. Assertions are identities and counts that
 // follow from the schedule, never speeds.
 import { afterEach, describe, expect, it } from 'vitest';
@@ -63,8 +63,9 @@ describe('wait and sender lag', () => {
       list.sort((a, b) => a.round - b.round);
       list.forEach((r, i) => {
         const d = derive(r);
-        expect(d.scheduleLagMs).toBeCloseTo(d.waitMs + d.senderLagMs, 9);
+        expect(d.scheduleLagMs).toBeCloseTo(d.waitMs + d.senderLagMs + d.connectWaitMs, 9);
         expect(d.senderLagMs).toBeGreaterThanOrEqual(0);
+        expect(d.connectWaitMs).toBeGreaterThanOrEqual(0);
         const prev = list[i - 1];
         if (r.late && prev) {
           // Ready when the previous turn ended: the whole wait is the server's, the rest is the client's.
