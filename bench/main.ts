@@ -1,5 +1,5 @@
 // pd-bench's own benchmark suite (`npm run bench`): how accurate, how fast and how cheap the client is, against
-// the deterministic mock server (src/sim/mock-main.ts) running in a separate process that logs its own send
+// the deterministic mock server (src/mock/mock-main.ts) running in a separate process that logs its own send
 // times. Writes bench/RESULTS.md (and the raw figures to results/bench-<stamp>/raw.json).
 //
 // Processes: this orchestrator (idle while a measurement runs), one mock process and one client process per
@@ -147,14 +147,14 @@ interface MockProcess {
 }
 
 /**
- * The mock in its own process (src/sim/mock-main.ts, as spawnServer starts it: own process group, exits when our
+ * The mock in its own process (src/mock/mock-main.ts, as spawnServer starts it: own process group, exits when our
  * stdin pipe closes), with one difference: node --single-threaded-gc. Pinned to one core, V8's concurrent GC
  * threads compete with the main thread, which then waits for them inside its marking steps: the reference
  * stalled for up to ~40 ms that way (and wrote those chunks late, in bursts); without the helper threads its
  * longest stall is ~10-15 ms. This changes nothing in what it sends, only how punctually.
  */
 async function startMock(s: Shape, logPath: string): Promise<MockProcess> {
-  const script = join(root, '.cache', 'bench', 'src', 'sim', 'mock-main.js');
+  const script = join(root, '.cache', 'bench', 'src', 'mock', 'mock-main.js');
   const args = ['--single-threaded-gc', script, '--port', '0', '--exit-on-stdin-close',
     '--ttft-ms', String(s.ttftMs), '--itl-ms', String(s.itlMs), '--cached-tokens', 'none', '--send-log', logPath];
   const child = pin

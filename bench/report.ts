@@ -134,7 +134,7 @@ export function renderResults(s: SuiteResult): string {
   const variantLevel = s.levels.find((l) => variantOf(l)?.m.accuracy);
   const variantLabel = variantLevel ? (variantOf(variantLevel) as { label: string }).label : undefined;
   p(
-    '- **Traffic:** 127.0.0.1 only. The mock (`src/sim/mock-main.ts --send-log`) streams chat completions with its configured TTFT and ITL, one content token per chunk, and logs when it read each request body and when it wrote each content chunk. It runs under `node --single-threaded-gc`: pinned to one core, V8\'s concurrent GC threads would compete with its main thread and stall it for up to ~40 ms, making the reference late and bursty. ' +
+    '- **Traffic:** 127.0.0.1 only. The mock (`src/mock/mock-main.ts --send-log`) streams chat completions with its configured TTFT and ITL, one content token per chunk, and logs when it read each request body and when it wrote each content chunk. It runs under `node --single-threaded-gc`: pinned to one core, V8\'s concurrent GC threads would compete with its main thread and stall it for up to ~40 ms, making the reference late and bursty. ' +
       (clientFlags.length
         ? `The client processes (pd-bench and the bare loop) run under \`node ${clientFlags.join(' ')}\`, as pd-bench's CLI runs itself on one CPU (finding 4)`
         : 'The client processes run with Node\'s defaults, as a user runs pd-bench') +

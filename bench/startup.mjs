@@ -14,7 +14,7 @@
 //   node -e ''                       the floor: node's own start-up
 //   TextFactory                      import dist/workload/text.js, construct a TextFactory(seed), then build the
 //                                    texts of a default run's first turns (1000-token system, 2000-token contexts)
-//   run 1 s                          `node bin/pd-bench.js run` of 1 s against the mock (dist/sim/mock-main.js,
+//   run 1 s                          `node bin/pd-bench.js run` of 1 s against the mock (dist/mock/mock-main.js,
 //                                    another process): CPU when the first request after the preflight is created
 //                                    (bench/startup-probe.mjs) and CPU of the whole process
 //   run 1 s --workers 2              the same with two worker threads (whole process only: a preload does not
@@ -89,7 +89,7 @@ function textFactory(dir, seed) {
 }
 
 async function startMock() {
-  mock = spawn(process.execPath, [join(root, 'dist/sim/mock-main.js'), '--port', '0', '--ttft-ms', '5', '--itl-ms', '1', '--exit-on-stdin-close'], {
+  mock = spawn(process.execPath, [join(root, 'dist/mock/mock-main.js'), '--port', '0', '--ttft-ms', '5', '--itl-ms', '1', '--exit-on-stdin-close'], {
     cwd: root,
     stdio: ['pipe', 'pipe', 'inherit'],
   });
@@ -200,7 +200,7 @@ async function main() {
     '',
     'Written by `node bench/startup.mjs` (after `npm run build`); a run replaces the sections of the labels it measures',
     'and keeps the rest. The runs are `node bin/pd-bench.js run --base-url <mock> --time 1 --num-users 10 --qps 10',
-    '--answer-len 10` against `dist/sim/mock-main.js --ttft-ms 5 --itl-ms 1` in another process; "before the first',
+    '--answer-len 10` against `dist/mock/mock-main.js --ttft-ms 5 --itl-ms 1` in another process; "before the first',
     'request" is the process\'s CPU when undici creates the first request after the preflight (bench/startup-probe.mjs,',
     'preloaded).',
     '',

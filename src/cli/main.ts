@@ -257,7 +257,7 @@ function addMockCommand(program: Command): void {
     .option('--itl-ms <ms>', 'gap between tokens (default: 10 ms)', '10')
     .option('--model <name>', 'model name served (default: mock-model)', 'mock-model')
     .action(async (opts: { port: string; ttftMs: string; itlMs: string; model: string }) => {
-      const { MockOpenAIServer, validateMockKnobs } = await import('../sim/mock-server.js');
+      const { MockOpenAIServer, validateMockKnobs } = await import('../mock/mock-server.js');
       const port = numberFlag('--port', opts.port, 0, 65535);
       const knobs = validateMockKnobs({ ttftMs: numberFlag('--ttft-ms', opts.ttftMs, 0, 3_600_000), itlMs: numberFlag('--itl-ms', opts.itlMs, 0, 3_600_000), model: opts.model });
       const server = new MockOpenAIServer(knobs);

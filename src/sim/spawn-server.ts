@@ -15,7 +15,8 @@ export interface SpawnedServer {
 }
 
 export async function spawnServer(entry: 'mock-main' | 'sim-main', args: string[], timeoutMs = 15_000): Promise<SpawnedServer> {
-  const script = fileURLToPath(new URL(`./${entry}.js`, import.meta.url));
+  // The mock lives in mock/, the simulated stack here in sim/.
+  const script = fileURLToPath(new URL(entry === 'mock-main' ? '../mock/mock-main.js' : `./${entry}.js`, import.meta.url));
   const child = spawn(process.execPath, [script, '--port', '0', '--exit-on-stdin-close', ...args], {
     stdio: ['pipe', 'pipe', 'pipe'],
     // Own process group: the terminal's Ctrl-C reaches only the harness, which then records in-flight turns as

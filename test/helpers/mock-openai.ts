@@ -1,9 +1,9 @@
 // Test-side entry to the mock OpenAI server: re-exports plus a one-call start/stop helper.
 
-import { MockOpenAIServer } from '../../src/sim/mock-server.js';
-import type { MockKnobs, MockPerRequest } from '../../src/sim/mock-server.js';
+import { MockOpenAIServer } from '../../src/mock/mock-server.js';
+import type { MockKnobs, MockPerRequest } from '../../src/mock/mock-server.js';
 
-export * from '../../src/sim/mock-server.js';
+export * from '../../src/mock/mock-server.js';
 
 export interface StartedMock {
   url: string; // http://127.0.0.1:PORT/v1

@@ -1,11 +1,11 @@
 // Deterministic OpenAI-compatible (vLLM-shaped) streaming server over real sockets, for integration
-// tests and demos. Every quirk a real stack shows (slow TTFT, odd framing, mid-stream failures) is a
+// tests, benchmarks and `pd-bench mock` (the calibrated simulator lives in sim/; this one is exact, not a model). Every quirk a real stack shows (slow TTFT, odd framing, mid-stream failures) is a
 // knob, so the client can be tested against each one without a GPU.
 
 import { createServer } from 'node:http';
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
-import { badRequest, errorType, isRecord, parseGenRequest, type ApiError, type GenRequest } from './openai-api.js';
+import { badRequest, errorType, isRecord, parseGenRequest, type ApiError, type GenRequest } from '../sim/openai-api.js';
 
 export interface MockKnobs {
   model: string;
