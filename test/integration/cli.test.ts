@@ -205,7 +205,9 @@ describe('pd-bench run: outputs', () => {
     expect(summary.counts.ok).toBe(rows.length);
     for (const k of ['mean_ttft_ms', 'p99_itl_ms', 'request_throughput', 'output_throughput']) expect(typeof summary.vllm[k], k).toBe('number');
     expect(summary.vllm.mean_ttft_ms).toBeGreaterThanOrEqual(10);
-    expect(summary.vllm.p99_itl_ms).toBeGreaterThanOrEqual(2);
+    // Was "p99 ITL >= 2 ms": single gaps are not ordered (a mock running late catches up in a burst); the whole
+    // answer is: it cannot end before TTFT + 49 ITL.
+    expect(summary.vllm.mean_e2el_ms).toBeGreaterThanOrEqual(10 + 49 * 2);
     expect(summary.vllm.request_throughput).toBeGreaterThan(0);
     expect(summary.vllm.output_throughput).toBeGreaterThan(summary.vllm.request_throughput);
     expect(summary.vllm.completed).toBe(rows.length);
@@ -298,7 +300,10 @@ describe('pd-bench mock', () => {
     expect(s.counts.ok).toBeGreaterThan(0);
     expect(s.target.model).toBe('mock-model'); // from GET /models
     expect(s.vllm.mean_ttft_ms).toBeGreaterThanOrEqual(40);
-    expect(s.vllm.mean_tpot_ms).toBeGreaterThanOrEqual(4 * 0.9);
+    // Was "mean TPOT >= 0.9 ITL": TPOT is (E2E - TTFT) / 3 here, and a first token that arrives late shrinks it
+    // (failed on an idle machine too). The ordering that always holds: an answer of 4 tokens ends no earlier
+    // than TTFT + 3 ITL after it was sent.
+    expect(s.vllm.mean_e2el_ms).toBeGreaterThanOrEqual(40 + 3 * 4);
     server.child.kill('SIGINT');
     const exit = await server.done;
     expect(exit.code).toBe(0);
@@ -410,13 +415,13 @@ describe('pd-bench run: interrupted', () => {
     const hung = (): number => chatRequests(m).filter((q) => !isPreflight(q)).length - 3;
     expect(await until(() => hung() >= 2, 20_000), 'the run never had two requests in flight').toBe(true);
     const inFlightAtInterrupt = hung();
-    const interruptedAt = Date.now();
     run.child.kill(sig);
-    const timer = setTimeout(() => run.child.kill('SIGKILL'), 15_000);
+    // A safety net, not a speed bound (was also "exited < 10 s after the signal"): the hung requests would take
+    // 60 s, so exiting at all before that shows the run did not wait for them; the rows below show it cancelled them.
+    const timer = setTimeout(() => run.child.kill('SIGKILL'), 40_000);
     const r = await run.done;
     clearTimeout(timer);
-    expect(Date.now() - interruptedAt).toBeLessThan(10_000);
-    expect(r.signal).toBeNull();
+    expect(r.signal, `the run did not exit within 40 s of ${sig} and was killed`).toBeNull();
     expect(r.code, r.stderr).toBe(130);
     expect(r.stderr).toContain(sig);
 
@@ -471,9 +476,10 @@ describe('pd-bench run: the single-CPU launcher', () => {
     // The launcher passes its copy on, so the run gets the signal twice within a few ms.
     process.kill(runPid, 'SIGTERM');
     run.child.kill('SIGTERM');
-    const timer = setTimeout(() => run.child.kill('SIGKILL'), 15_000);
+    const timer = setTimeout(() => run.child.kill('SIGKILL'), 40_000); // a safety net: the run must exit on its own
     const r = await run.done;
     clearTimeout(timer);
+    expect(r.signal, 'the launcher did not exit within 40 s of SIGTERM and was killed').toBeNull();
     expect(r.code, r.stderr).toBe(130);
     expect(summaryOf(out).interrupted).toBe(true);
     expect(summaryOf(out).counts.ok).toBe(3);
@@ -483,7 +489,7 @@ describe('pd-bench run: the single-CPU launcher', () => {
     const { run, out, runPid } = await hangingRun();
     run.child.kill('SIGKILL');
     await run.done;
-    expect(await until(() => !alive(runPid), 15_000), 'the run outlived its launcher').toBe(true);
+    expect(await until(() => !alive(runPid), 40_000), 'the run outlived its launcher (40 s)').toBe(true);
     expect(summaryOf(out).interrupted).toBe(true);
     expect(summaryOf(out).counts.ok).toBe(3);
     expect(summaryOf(out).counts.cancelled).toBeGreaterThanOrEqual(2);

@@ -2,13 +2,15 @@
 // arrival times), what it counts (usage, per-chunk usage, labelled fallback) and how it classifies every way a
 // stream can go wrong. The mock runs in this process, so its send stamps (process.hrtime.bigint) and the client's
 // arrival stamps share one clock: "stamped on arrival" is checked against when the server actually wrote the
-// bytes, not against wall-clock speed. Timing assertions are "at least the configured delay" plus generous upper
-// bounds, so a busy 2-core machine does not make them flaky.
+// bytes, not against wall-clock speed. Timing assertions are orderings ("at least the configured delay", "not
+// before the server sent it") or bounds derived from this process's own event-loop delay while the request ran,
+// never a fixed allowance for speed: the suite must pass on a machine whose cores are busy with other work.
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { TargetClient, type ClientOptions, type TurnRequest } from '../../src/client/target-client.js';
 import type { RequestRecord } from '../../src/result/record.js';
+import { measureLoopDelay } from '../helpers/loop-delay.js';
 import { startMock, type MockKnobs, type MockPerRequest, type MockRequestInfo, type StartedMock } from '../helpers/mock-openai.js';
 
 const mocks: StartedMock[] = [];
@@ -98,7 +100,7 @@ describe('TargetClient timing against the mock', () => {
     const N = 8;
     const m = await mock({ ttftMs: TTFT, itlMs: ITL });
     const c = client(m.url);
-    const r = await c.send(turn({ maxTokens: N }));
+    const { value: r, maxIntervalMs } = await measureLoopDelay(() => c.send(turn({ maxTokens: N })));
     expectOk(r);
     const info = chatRequests(m)[0] as MockRequestInfo;
 
@@ -109,24 +111,26 @@ describe('TargetClient timing against the mock', () => {
     expect(ttfb).toBeGreaterThanOrEqual(0);
     expect(ttfb).toBeLessThan(ttft);
 
-    // TTFT: at least the configured delay, and not wildly more.
+    // TTFT: at least the configured delay. (No upper bound: how late the mock's timer fires is the machine's
+    // speed; that the client adds nothing of its own is the arrival check below.)
     expect(ttft).toBeGreaterThanOrEqual(TTFT);
-    expect(ttft).toBeLessThan(TTFT + 500);
 
-    // One stamp per content chunk, each at least ttft + j * itl after sending.
+    // One stamp per content chunk, in order, each at least ttft + j * itl after sending (the mock never sends a
+    // chunk before its due time). The gaps themselves are not bounded: a mock that runs late catches up in a burst.
     expect(r.chunkTimesMs).toHaveLength(N);
     expect(r.chunkTokens).toEqual(new Array(N).fill(1));
     r.chunkTimesMs.forEach((t, j) => expect(t - r.sentMs).toBeGreaterThanOrEqual(TTFT + j * ITL));
-    const meanGap = ((r.chunkTimesMs[N - 1] as number) - (r.chunkTimesMs[0] as number)) / (N - 1);
-    expect(meanGap).toBeGreaterThanOrEqual(ITL * 0.8);
-    expect(meanGap).toBeLessThan(ITL + 100);
+    r.chunkTimesMs.forEach((t, j) => j > 0 && expect(t).toBeGreaterThanOrEqual(r.chunkTimesMs[j - 1] as number));
 
-    // Stamped on arrival: each client stamp is after the mock wrote that chunk, and close to it.
+    // Stamped on arrival: each client stamp is after the mock wrote that chunk, and no later than this process's
+    // event loop let it be. Mock and client share this loop: a chunk written in one turn is read in the next poll,
+    // so between write and stamp lie at most two intervals of the loop monitor (a tick can fall between them); the
+    // longest interval it saw is this machine's worst stall during the request, measured, not assumed.
     expect(info.chunkSendNs).toHaveLength(N);
     r.chunkTimesMs.forEach((t, j) => {
       const lagMs = nsToMs(absNs(c, t) - (info.chunkSendNs[j] as bigint));
       expect(lagMs).toBeGreaterThanOrEqual(-0.01);
-      expect(lagMs).toBeLessThan(100);
+      expect(lagMs, `chunk ${j}: stamped ${lagMs.toFixed(2)} ms after the mock sent it; the loop's longest interval was ${maxIntervalMs.toFixed(2)} ms`).toBeLessThanOrEqual(2 * maxIntervalMs + 0.01);
     });
     // The request was handed to the pool before the mock received it.
     expect(nsToMs(info.receivedNs - absNs(c, r.sentMs))).toBeGreaterThanOrEqual(-0.01);
@@ -165,12 +169,14 @@ describe('TargetClient timing against the mock', () => {
     expectOk(r);
     const info = chatRequests(m)[0] as MockRequestInfo;
     expect(info.chunkSendNs).toHaveLength(6);
+    // Every output chunk is stamped, the 3 reasoning ones first; TTFT is the first of them. (Formerly also "before
+    // the mock sent chunk 3" and "< TTFT + 2 ITL + 200 ms": both assume the mock is not running late and sends the
+    // chunks apart, which a busy machine does not give; the stamp identity below does not depend on it.)
+    expect(r.chunkTimesMs).toHaveLength(6);
+    expect(r.firstTokenMs).toBe(r.chunkTimesMs[0]);
     const first = absNs(c, r.firstTokenMs as number);
     expect(first).toBeGreaterThanOrEqual(info.chunkSendNs[0] as bigint);
-    // Before the first content chunk (index 3) was even sent.
-    expect(first).toBeLessThan(info.chunkSendNs[3] as bigint);
-    expect((r.firstTokenMs as number) - r.sentMs).toBeLessThan(TTFT + 2 * ITL + 200);
-    expect(r.chunkTimesMs).toHaveLength(6);
+    expect((r.firstTokenMs as number) - r.sentMs).toBeGreaterThanOrEqual(TTFT);
     expect(r.text).toBe(answer(6));
     expect(r.completionTokens).toBe(6);
   });
@@ -265,15 +271,23 @@ describe('TargetClient stream framing', () => {
   it('several events in one read share that read\'s arrival stamp', async () => {
     const m = await mock({ ttftMs: 5, itlMs: 20, coalesce: 4 });
     const c = client(m.url);
-    const r = await c.send(turn({ maxTokens: 8 }));
+    const { value: r, maxIntervalMs } = await measureLoopDelay(() => c.send(turn({ maxTokens: 8 })));
     expectOk(r);
     expect(r.chunkTimesMs).toHaveLength(8);
     expect(r.text).toBe(answer(8));
     const t = r.chunkTimesMs;
-    // Groups of 4 frames went out in one write each (the 2nd write after >= 4 ITLs): stamps are per read.
+    const info = chatRequests(m)[0] as MockRequestInfo;
+    // Groups of 4 frames went out in one write each: stamps are per read.
     expect(new Set(t.slice(0, 4)).size).toBe(1);
     expect(new Set(t.slice(4, 8)).size).toBe(1);
-    expect((t[4] as number) - (t[0] as number)).toBeGreaterThanOrEqual(4 * 20 * 0.9);
+    // Each group is stamped when it arrived: not before its write, and the first one no later than this loop let
+    // it be (as in the first test), i.e. not when the second group came. The second write is due 4 ITLs after the
+    // first; was "stamps >= 72 ms apart", which fails when a late mock sends both groups at once.
+    expect(absNs(c, t[4] as number)).toBeGreaterThanOrEqual(info.chunkSendNs[4] as bigint);
+    expect(info.chunkSendNs[4] as bigint).toBeGreaterThanOrEqual(info.receivedNs + BigInt((5 + 7 * 20) * 1e6));
+    const lag0 = nsToMs(absNs(c, t[0] as number) - (info.chunkSendNs[0] as bigint));
+    expect(lag0).toBeGreaterThanOrEqual(-0.01);
+    expect(lag0, `longest loop interval ${maxIntervalMs.toFixed(2)} ms`).toBeLessThanOrEqual(2 * maxIntervalMs + 0.01);
   });
 
   it('parses a content event of more than 1 MB', async () => {
@@ -490,15 +504,21 @@ describe('TargetClient failures', () => {
   });
 
   it('an abort signal records the in-flight request as cancelled', async () => {
-    const m = await mock({ ttftMs: 10_000 });
-    const c = client(m.url);
+    const TTFT = 10_000;
     const ac = new AbortController();
-    setTimeout(() => ac.abort('test stop'), 200);
+    // Abort once the mock has the request (an event, not a guess at when it is in flight).
+    const m = await mock({ ttftMs: TTFT }, (info) => {
+      if (info.path === '/v1/chat/completions') setImmediate(() => ac.abort('test stop'));
+      return undefined;
+    });
+    const c = client(m.url);
     const r = await c.send(turn(), ac.signal);
     expect(r.outcome).toBe('cancelled');
     expect(r.errorClass).toBe('cancelled');
     expect(r.errorMessage).toContain('test stop');
-    expect(r.endMs - r.sentMs).toBeLessThan(3000);
+    // Ended by the abort, not by the answer: before the mock's first token could have come.
+    expect(r.firstTokenMs).toBeUndefined();
+    expect(r.endMs - r.sentMs).toBeLessThan(TTFT);
   });
 
   it('a closed port fails as connect_error', async () => {

@@ -260,7 +260,8 @@ if (!CHROME) {
       colo = target('colocated', runsC, 2, sloResult(runsC, 0.93, 2), [...c1.samples, ...c2.samples]);
       pd = target('pd', runsP, 2, sloResult(runsP, 0.97, 2), [...p1.samples, ...p2.samples]);
       browser = await launching;
-    }, 45_000);
+      // Four measured runs and a browser start: a busy machine may take several times the idle ~15 s.
+    }, 120_000);
 
     afterAll(async () => {
       await browser?.close();
@@ -268,7 +269,16 @@ if (!CHROME) {
       if (dir) await rm(dir, { recursive: true, force: true });
     });
 
-    async function load(name: string, html: string): Promise<string> {
+    /** Polls `cond` (an event the page or DevTools reports) until it holds; the timeout is only a safety net. */
+    async function waitFor(cond: () => boolean | Promise<boolean>, what: string, timeoutMs = 30_000): Promise<void> {
+      const end = Date.now() + timeoutMs;
+      while (!(await cond())) {
+        if (Date.now() > end) throw new Error(`${what}: not seen within ${timeoutMs / 1000} s`);
+        await new Promise((r) => setTimeout(r, 10));
+      }
+    }
+
+    async function load(name: string, html: string, opts: { reportScript?: boolean } = {}): Promise<string> {
       const file = join(dir, name);
       await writeFile(file, html);
       const b = page();
@@ -276,8 +286,16 @@ if (!CHROME) {
       b.requests.length = 0;
       const url = pathToFileURL(file).href;
       await b.open(url);
-      // Let late console messages and the report's script settle before judging.
-      await b.evaluate('new Promise((r) => requestAnimationFrame(() => setTimeout(r, 50)))');
+      // Before judging, wait until the report's script has run to its end (it marks the document), or has thrown
+      // (a violation), instead of a fixed 50 ms; then one rendered frame. DevTools delivers what the page raised
+      // before it in order, ahead of the answer to that last evaluate.
+      if (opts.reportScript !== false) {
+        await waitFor(
+          async () => b.violations.length > 0 || (await b.evaluate<string | null>('document.documentElement.getAttribute("data-report-script")')) === 'ready',
+          `${name}: the report script's ready mark`,
+        );
+      }
+      await b.evaluate('new Promise((r) => requestAnimationFrame(() => r(null)))');
       return url;
     }
 
@@ -329,9 +347,16 @@ if (!CHROME) {
         else if (m.verdict === 'worse') expect(row?.colour).toBe(red);
         else expect([green, red]).not.toContain(row?.colour);
       }
-      // The knobs make pd's ITL clearly lower and its TTFT clearly higher: both colours must appear.
-      expect(rows.find((r) => r.metric === 'itl_ms' && r.cells[1]?.startsWith('p50'))?.cls).toBe('v-better');
-      expect(rows.find((r) => r.metric === 'ttft_ms' && r.cells[1]?.startsWith('p50'))?.cls).toBe('v-worse');
+      // Was: the ITL p50 row 'v-better' and the TTFT p50 row 'v-worse' ("the knobs make pd's ITL clearly lower
+      // and its TTFT clearly higher"), which holds for what an idle machine measures only. Each row's class follows
+      // the verdict computed from what was measured, and both verdict colours are checked on probe badges, so the
+      // stylesheet is exercised whatever verdicts this run produced.
+      const rowClass: Record<string, string> = { better: 'v-better', worse: 'v-worse', 'no significant difference': 'v-ns', 'insufficient data': 'v-insufficient' };
+      cmp.metrics.forEach((m, i) => expect(rows[i]?.cls, `${m.metric} ${m.stat}`).toBe(rowClass[m.verdict]));
+      const probe = await b.evaluate<Record<string, string>>(`(() => { const out = {}; for (const v of ['better', 'worse']) {
+        const s = document.createElement('span'); s.className = 'badge ' + v; document.querySelector('#comparison').append(s);
+        out[v] = getComputedStyle(s).color; s.remove(); } return out; })()`);
+      expect(probe).toEqual({ better: green, worse: red });
       expect(rows.find((r) => r.metric === 'slo_attainment')?.cells[3]).toMatch(/^\d+\.\d% \[/);
 
       // CDFs, time series, per-round: an svg each with a real curve and a legend entry per target.
@@ -448,14 +473,18 @@ if (!CHROME) {
       // A report with one external reference slipped in: blocked by its CSP, and still reported.
       const leaky = renderHtmlReport(report([colo], [], { slo: null })).replace('<main>', '<main><img src="http://127.0.0.1:9/pixel.png" alt="">');
       await load('leaky.html', leaky);
+      await waitFor(() => page().violations.length > 0, 'a violation from the blocked request');
       expect(page().violations.length).toBeGreaterThan(0);
       // A page without a CSP: the request goes out (and fails); console errors and exceptions are caught too.
       await load(
         'bad.html',
         '<!DOCTYPE html><html><body><img src="http://127.0.0.1:9/pixel.png" alt=""><script>console.error("boom"); setTimeout(() => { throw new Error("late"); });</script></body></html>',
+        { reportScript: false },
       );
-      await page().evaluate('new Promise((r) => setTimeout(r, 100))');
-      const kinds = new Set(page().violations.map((v) => v.kind));
+      // Until the three kinds have been reported (was a fixed 100 ms wait for the late exception and the failed load).
+      const kindsSeen = (): Set<string> => new Set(page().violations.map((v) => v.kind));
+      await waitFor(() => ['console', 'exception', 'network'].every((k) => kindsSeen().has(k)), 'a console error, an exception and a network violation');
+      const kinds = kindsSeen();
       expect([...kinds].sort()).toEqual(expect.arrayContaining(['console', 'exception', 'network']));
       expect(page().requests.some((u) => u.startsWith('http://127.0.0.1:9/'))).toBe(true);
     });

@@ -35,10 +35,11 @@ async function serve(handler: (req: IncomingMessage, res: ServerResponse) => voi
 }
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
-async function until(cond: () => boolean, timeoutMs = 5_000): Promise<void> {
+/** Waits for what the scraper or a server reports (checked every 10 ms); the timeout is only a safety net. */
+async function until(cond: () => boolean, what = 'condition', timeoutMs = 30_000): Promise<void> {
   const end = Date.now() + timeoutMs;
   while (!cond()) {
-    if (Date.now() > end) throw new Error('condition not met in time');
+    if (Date.now() > end) throw new Error(`${what}: not reached within ${timeoutMs / 1000} s`);
     await sleep(10);
   }
 }
@@ -88,7 +89,7 @@ describe('Scraper against a plain Prometheus endpoint', () => {
     });
     const scraper = startScraper({ targets: [{ role: 'engine', url }], intervalS: 0.05 }, t0);
     scrapers.push(scraper);
-    await until(() => n >= 5);
+    await until(() => n >= 5, '5 scrapes served');
     const stopAtS = nowS(t0);
     const res = await scraper.stop();
     const N = n;
@@ -176,7 +177,7 @@ describe('Scraper against the simulated PD stack', () => {
     // Engine and router URLs are API roots (/v1): the scraper reads their /metrics.
     const scraper = startScraper({ targets: [{ role: 'prefill', url: prefillUrl }, { role: 'decode', url: decodeUrl }, { role: 'router', url: stack.routerUrl }], intervalS: 0.05 }, t0);
     scrapers.push(scraper);
-    await until(() => scraper.progress().every((p) => p.scrapes >= 1));
+    await until(() => scraper.progress().every((p) => p.scrapes >= 1), 'a first scrape of every role');
 
     const N = 4;
     const maxTokens = 32;
@@ -195,7 +196,10 @@ describe('Scraper against the simulated PD stack', () => {
     const prompt = answers.reduce((a, x) => a + x.usage.prompt_tokens, 0);
     const completion = answers.reduce((a, x) => a + x.usage.completion_tokens, 0);
     expect(completion).toBe(N * maxTokens);
-    await sleep(120);
+    // One more periodic scrape of every role after the answers (was a fixed 120 ms sleep hoping for it), then
+    // stop() takes the final one: at least 3 per role on any machine.
+    const seen = scraper.progress().map((p) => p.scrapes);
+    await until(() => scraper.progress().every((p, i) => p.scrapes > (seen[i] as number)), 'a scrape of every role after the answers');
     const res = await scraper.stop();
 
     const pre = role(res.roles, 'prefill');
@@ -290,7 +294,11 @@ describe('Scraper failures', () => {
     });
     const hanging = startScraper({ targets: [{ role: 'hang', url: hang }], intervalS: 0.05, timeoutMs: 200 });
     scrapers.push(scraper, hanging);
-    await sleep(300);
+    // Until every failing role has failed twice and the good one has been scraped twice (was a fixed 300 ms sleep).
+    await until(
+      () => scraper.progress().every((p) => (p.role === 'ok' ? p.scrapes : p.failures) >= 2) && hanging.progress().every((p) => p.failures >= 2),
+      'two failures of each failing role and two scrapes of the good one',
+    );
     const [res, resHang] = await Promise.all([scraper.stop(), hanging.stop()]);
     const expectFailing = (name: string, cause: RegExp): void => {
       const r = role([...res.roles, ...resHang.roles], name);
@@ -329,15 +337,16 @@ describe('Scraper pacing', () => {
     });
     const scraper = startScraper({ targets: [{ role: 'slow', url }], intervalS: 0.05, timeoutMs: 2_000 });
     scrapers.push(scraper);
-    await sleep(1_000);
+    // Until the endpoint has answered twice and ticks were skipped meanwhile (was a fixed 1 s sleep, then a count
+    // of 3..7 scrapes, which is how many 250 ms answers fit in that second on this machine).
+    await until(() => requests >= 3 && (scraper.progress()[0]?.skippedTicks ?? 0) >= 5, 'three scrapes and five skipped ticks');
     const res = await scraper.stop();
     const r = role(res.roles, 'slow');
     expect(maxActive).toBe(1);
     expect(r.failures).toBe(0);
     expect(r.scrapes).toBe(requests);
-    // 1 s of 250 ms scrapes plus the one at stop.
     expect(r.scrapes).toBeGreaterThanOrEqual(3);
-    expect(r.scrapes).toBeLessThanOrEqual(7);
+    // One at a time, each answer >= 250 ms: consecutive scrapes lie at least that far apart.
     for (let i = 1; i < r.timesS.length; i++) expect((r.timesS[i] as number) - (r.timesS[i - 1] as number)).toBeGreaterThan(0.2);
     expect(r.derived.scrapeSkippedTicks as number).toBeGreaterThanOrEqual(5);
   });

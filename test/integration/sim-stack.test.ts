@@ -1,14 +1,17 @@
 // The simulated stack over real sockets, measured by pd-bench's own client: single-request TTFT/ITL match the
 // preset formulas, the PD flow's TTFT is prefill + transfer + first decode step, a repeated prefix is cached,
 // vLLM-style errors and metrics, and each fault knob. Runs at time scale 4 (simulated time a quarter as fast
-// as real time) so timer jitter on a busy 2-core machine stays well inside the tolerances; the assertions
-// convert back to simulated milliseconds.
+// as real time); the assertions convert back to simulated milliseconds. The model's figures are checked where
+// they are exact, in the simulator's own /metrics (nominal simulated times, whatever the machine's speed); what
+// pd-bench's client measures is checked as an ordering against them (the simulator is never early, the client
+// stamps on arrival), never with a tolerance for speed: the suite must pass on a busy machine.
 import { afterEach, describe, expect, it } from 'vitest';
 import { TargetClient, type TurnRequest } from '../../src/client/target-client.js';
 import { LINK_PRESETS, MODEL_PRESETS, decodeStepMs, kvTransferMs, prefillStepMs, type ModelPreset } from '../../src/sim/presets.js';
 import { simTokenize } from '../../src/sim/sim-tokenizer.js';
 import { startStack, type RunningStack, type StackOptions } from '../../src/sim/stack.js';
 import type { RequestRecord } from '../../src/result/record.js';
+import { measureLoopDelay } from '../helpers/loop-delay.js';
 
 const PRESET = MODEL_PRESETS['mistral-7b-h100'] as ModelPreset;
 const SCALE = 4;
@@ -69,23 +72,45 @@ const meanItlSim = (r: RequestRecord): number => {
   const t = r.chunkTimesMs;
   return ((t[t.length - 1] as number) - (t[0] as number)) / (t.length - 1) / SCALE;
 };
-// The simulator's timers are never early (RealClock re-arms until the target time), so scheduling noise on a
-// busy machine only ever adds latency: the fastest of several identical requests is the model's own figure.
-const fastest = (xs: number[]): number => Math.min(...xs);
+/** Simulated ms from the client's send to its last chunk. */
+const lastChunkSim = (r: RequestRecord): number => ((r.chunkTimesMs[r.chunkTimesMs.length - 1] as number) - r.sentMs) / SCALE;
 const within = (actual: number, expected: number, tol: number): void => {
-  expect(Math.abs(actual - expected) / expected, `actual ${actual.toFixed(2)} vs expected ${expected.toFixed(2)}`).toBeLessThan(tol);
+  expect(Math.abs(actual - expected) / expected, `actual ${actual.toFixed(4)} vs expected ${expected.toFixed(4)}`).toBeLessThan(tol);
 };
+/** Floating-point slack for orderings between simulated ms computed on two paths. */
+const EPS = 1e-6;
+
+type Metrics = (name: string, labelPart?: string) => number;
+/** The stack's /metrics page (the router shows every engine's), as a lookup summed over matching label sets. */
+async function scrape(s: RunningStack): Promise<Metrics> {
+  const text = await (await fetch(s.routerUrl.replace(/\/v1$/, '/metrics'))).text();
+  return (name, labelPart = '') => {
+    let sum = 0;
+    for (const line of text.split('\n')) {
+      const m = /^([^{\s]+)(\{[^}]*\})?\s+(\S+)$/.exec(line);
+      if (m && m[1] === name && (m[2] ?? '').includes(labelPart)) sum += Number(m[3]);
+    }
+    return sum;
+  };
+}
+/** Mean of a seconds histogram's observations between two scrapes, in (simulated) ms, and how many there were. */
+function meanMs(before: Metrics, after: Metrics, hist: string, labelPart = ''): { mean: number; count: number } {
+  const count = after(`${hist}_count`, labelPart) - before(`${hist}_count`, labelPart);
+  return { mean: ((after(`${hist}_sum`, labelPart) - before(`${hist}_sum`, labelPart)) / count) * 1000, count };
+}
 
 describe('simulated stack over HTTP', () => {
-  it('one request at a time: TTFT and ITL match the preset formulas within 5%', async () => {
+  it('one request at a time: TTFT and ITL match the preset formulas; the client measures no less', async () => {
     const s = await stack({});
     const c = client(s.routerUrl);
     // The first request pays for JIT compilation and connection set-up on both sides.
     await c.send(turn(prompt(100), 5));
     for (const L of [1000, 3000]) {
       expect(simTokenize(prompt(L)).tokens).toBe(L);
+      const before = await scrape(s);
       const recs: RequestRecord[] = [];
       for (let i = 0; i < 5; i++) recs.push(await c.send(turn(prompt(L), 40)));
+      const after = await scrape(s);
       for (const r of recs) {
         expect(r.outcome, r.errorMessage).toBe('ok');
         expect(r.promptTokens).toBe(L);
@@ -93,20 +118,34 @@ describe('simulated stack over HTTP', () => {
         expect(r.cachedTokens).toBe(0);
       }
       const expectedTtft = PRESET.apiOverheadMs + prefillStepMs(PRESET, [{ tokens: L, done: 0 }]);
-      within(fastest(recs.map(ttftSim)), expectedTtft, 0.05);
       // Decode steps for tokens 2..40 see contexts L+1 .. L+39: their mean is the step at the mean context.
       const expectedItl = decodeStepMs(PRESET, 1, L + 20);
-      within(fastest(recs.map(meanItlSim)), expectedItl, 0.05);
+      // The simulator's own figures: exactly the formulas. (Was: the client's fastest of 5 within 5% of them,
+      // whose upper side is how late this machine let the timers fire.)
+      const ttft = meanMs(before, after, 'vllm:time_to_first_token_seconds');
+      const itl = meanMs(before, after, 'vllm:inter_token_latency_seconds');
+      expect(ttft.count).toBe(5);
+      expect(itl.count).toBe(5 * 39);
+      within(ttft.mean, expectedTtft, 1e-6);
+      within(itl.mean, expectedItl, 1e-6);
+      // pd-bench's measurement over HTTP: never less than the model's figures (an ordering: the simulator's timers
+      // are never early, the client sends before the server's arrival stamp and stamps after the server's write).
+      for (const r of recs) {
+        expect(ttftSim(r)).toBeGreaterThanOrEqual(expectedTtft - EPS);
+        expect(lastChunkSim(r)).toBeGreaterThanOrEqual(expectedTtft + 39 * expectedItl - EPS);
+      }
     }
   });
 
-  it('PD: TTFT = prefill + KV transfer + first decode step (plus two API passes) within 5%, ITL from the decode engine', async () => {
+  it('PD: TTFT = prefill + KV transfer + first decode step (plus two API passes), ITL from the decode engine', async () => {
     const s = await stack({ topology: 'pd' });
     const c = client(s.routerUrl);
     const L = 4000;
     await c.send(turn(prompt(100), 5));
+    const before = await scrape(s);
     const recs: RequestRecord[] = [];
     for (let i = 0; i < 3; i++) recs.push(await c.send(turn(prompt(L), 30)));
+    const after = await scrape(s);
     for (const r of recs) {
       expect(r.outcome, r.errorMessage).toBe('ok');
       // The decode engine counts the transferred KV as cached, as vLLM does with an external KV connector.
@@ -115,9 +154,29 @@ describe('simulated stack over HTTP', () => {
     const link = LINK_PRESETS['rdma-400g'];
     if (!link) throw new Error('link preset missing');
     const transfer = kvTransferMs(link, L, PRESET.kvBytesPerToken);
-    const expected = 2 * PRESET.apiOverheadMs + prefillStepMs(PRESET, [{ tokens: L, done: 0 }]) + transfer + prefillStepMs(PRESET, [{ tokens: 1, done: L - 1 }]);
-    within(fastest(recs.map(ttftSim)), expected, 0.05);
-    within(fastest(recs.map(meanItlSim)), decodeStepMs(PRESET, 1, L + 15), 0.05);
+    const api = PRESET.apiOverheadMs;
+    const prefill = prefillStepMs(PRESET, [{ tokens: L, done: 0 }]);
+    const firstDecode = prefillStepMs(PRESET, [{ tokens: 1, done: L - 1 }]);
+    // Was: the client's fastest TTFT within 5% of 2 API passes + prefill + transfer + first decode step, whose upper
+    // side is the machine's speed. Now each leg from the engines' own figures (simulated ms), exactly where the
+    // model fixes it: the prefill leg (API pass + prefill, one token out), the KV transfer, the decode engine's ITL.
+    const prefillLeg = meanMs(before, after, 'vllm:e2e_request_latency_seconds', 'role="prefill"');
+    expect(prefillLeg.count).toBe(3);
+    within(prefillLeg.mean, api + prefill, 1e-6);
+    const transfers = after('pdbench_sim:kv_transfers_total', 'role="decode"') - before('pdbench_sim:kv_transfers_total', 'role="decode"');
+    expect(transfers).toBe(3);
+    within(((after('pdbench_sim:kv_transfer_seconds_total', 'role="decode"') - before('pdbench_sim:kv_transfer_seconds_total', 'role="decode"')) / 3) * 1000, transfer, 1e-6);
+    within(meanMs(before, after, 'vllm:inter_token_latency_seconds', 'role="decode"').mean, decodeStepMs(PRESET, 1, L + 15), 1e-6);
+    // The decode leg waits for its API pass and for the KV (which the model moves while the prefill answer travels
+    // back through the router), then runs the first decode step: between the two, by ordering.
+    const decodeLeg = meanMs(before, after, 'vllm:time_to_first_token_seconds', 'role="decode"');
+    expect(decodeLeg.count).toBe(3);
+    expect(decodeLeg.mean).toBeGreaterThanOrEqual(api + firstDecode - EPS);
+    expect(decodeLeg.mean).toBeLessThanOrEqual(Math.max(api, transfer) + firstDecode + EPS);
+    // pd-bench's client sees at least both legs one after the other.
+    const meanClientTtft = recs.reduce((a, r) => a + ttftSim(r), 0) / recs.length;
+    expect(meanClientTtft).toBeGreaterThanOrEqual(prefillLeg.mean + decodeLeg.mean - EPS);
+    for (const r of recs) expect(ttftSim(r)).toBeGreaterThanOrEqual(api + prefill + api + firstDecode - EPS);
     const metrics = await (await fetch(s.routerUrl.replace(/\/v1$/, '/metrics'))).text();
     expect(metrics).toMatch(/pdbench_sim:kv_transfers_total\{[^}]*role="decode"\} 4/);
     expect(metrics).toMatch(/vllm:request_success_total\{[^}]*role="prefill"\} 4/);
@@ -127,11 +186,20 @@ describe('simulated stack over HTTP', () => {
     const s = await stack({});
     const c = client(s.routerUrl);
     const base = prompt(3000);
+    const m0 = await scrape(s);
     const a = await c.send(turn(base, 5));
+    const m1 = await scrape(s);
     const b = await c.send(turn(base + prompt(64, false), 5));
+    const m2 = await scrape(s);
     expect(a.cachedTokens).toBe(0);
     expect(b.cachedTokens).toBe(Math.floor(3000 / 16) * 16);
-    expect(ttftSim(b)).toBeLessThan(ttftSim(a) / 3);
+    // Was the client's TTFT of b < a / 3, which a busy machine can blur; the simulator's own TTFTs show it exactly,
+    // and the client measured no less than either.
+    const ttftA = meanMs(m0, m1, 'vllm:time_to_first_token_seconds').mean;
+    const ttftB = meanMs(m1, m2, 'vllm:time_to_first_token_seconds').mean;
+    expect(ttftB).toBeLessThan(ttftA / 3);
+    expect(ttftSim(a)).toBeGreaterThanOrEqual(ttftA - EPS);
+    expect(ttftSim(b)).toBeGreaterThanOrEqual(ttftB - EPS);
     const metrics = await (await fetch(s.routerUrl.replace(/\/v1$/, '/metrics'))).text();
     expect(metrics).toMatch(new RegExp(`vllm:prefix_cache_hits_total\\{[^}]*\\} ${Math.floor(3000 / 16) * 16}\\b`));
   });
@@ -207,9 +275,14 @@ describe('simulated stack over HTTP', () => {
     expect(k.chunkTokens).toEqual([4, 4, 2]);
 
     const stalling = await stack({ faults: { stallMs: 300 }, timeScale: 1 });
-    const st = await client(stalling.routerUrl).send(turn(prompt(20), 10));
+    const stallClient = client(stalling.routerUrl);
+    const { value: st, maxIntervalMs } = await measureLoopDelay(() => stallClient.send(turn(prompt(20), 10)));
     expect(st.outcome, st.errorMessage).toBe('ok');
     const gaps = st.chunkTimesMs.slice(1).map((t, i) => t - (st.chunkTimesMs[i] as number));
-    expect(Math.max(...gaps)).toBeGreaterThanOrEqual(295);
+    // The engine holds the rest of the answer 300 ms after writing the chunk before the stall. The client sees
+    // that gap less however late it read that chunk: engine, router and client share this process's event loop,
+    // and a chunk crosses two hops, each read in the poll after the write, so the lateness is at most four of the
+    // longest loop intervals measured meanwhile (was a fixed ">= 295 ms", which assumes a punctual loop).
+    expect(Math.max(...gaps), `longest loop interval ${maxIntervalMs.toFixed(2)} ms`).toBeGreaterThanOrEqual(300 - 4 * maxIntervalMs);
   });
 });

@@ -308,7 +308,9 @@ describe('mock OpenAI server as a timing reference (bench/)', () => {
     try {
       const r = await readAll(await post(`${mockProc.url}/chat/completions`, chat('hello there', { max_tokens: 3 }), { 'x-user-id': '7' }), 0);
       expect(r.error).toBeUndefined();
-      await new Promise((resolve) => setTimeout(resolve, 50)); // the request's close event follows the last byte
+      // No wait for the request's close event (was a fixed 50 ms): the mock ends the response and its 'close'
+      // follows in the same turn of its event loop, before it can handle the stop (a signal, stdin closing), and
+      // stop() resolves only once the process has exited after writing its log.
     } finally {
       await mockProc.stop();
     }
