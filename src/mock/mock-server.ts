@@ -414,6 +414,14 @@ export class MockOpenAIServer {
     pending: Pending,
     badJson: boolean,
   ): void {
+    const reply = this.plan(kind, info, res, badJson);
+    if (!reply) return;
+    if (reply.parsed.stream) new MockStream(reply, res, pending).start();
+    else sendWhole(reply, res, pending);
+  }
+
+  /** Validates a generation request and plans its answer; answers an invalid one with its error instead. */
+  private plan(kind: GenRequest['kind'], info: MockRequestInfo, res: ServerResponse, badJson: boolean): Reply | undefined {
     const parsed: GenRequest | ApiError = badJson
       ? badRequest('request body is not valid JSON')
       : parseGenRequest(kind, info.body);
@@ -423,15 +431,15 @@ export class MockOpenAIServer {
     if (knobs.failStatus > 0) {
       const status = knobs.failStatus;
       jsonError(res, info, { status, message: `mock failure (failStatus=${status})`, type: errorType(status) });
-      return;
+      return undefined;
     }
     if (!('prompt' in parsed)) {
       jsonError(res, info, parsed);
-      return;
+      return undefined;
     }
     if (parsed.model !== undefined && parsed.model !== knobs.model) {
       jsonError(res, info, { status: 404, message: `The model \`${parsed.model}\` does not exist.`, type: 'NotFoundError' });
-      return;
+      return undefined;
     }
 
     const promptTokens = info.promptTokens;
@@ -445,212 +453,293 @@ export class MockOpenAIServer {
     const failMode = knobs.resetAfterTokens >= 0 ? 'reset' : knobs.midStreamErrorAfterTokens >= 0 ? 'error' : undefined;
     const failAfter = failMode === 'reset' ? knobs.resetAfterTokens : knobs.midStreamErrorAfterTokens;
     const cut = failMode !== undefined && failAfter <= total;
-    let sendChunks = chunks;
-    if (cut) {
-      sendChunks = [];
-      let left = failAfter;
-      for (const c of chunks) {
-        if (left <= 0) break;
-        if (c.tokens <= left) sendChunks.push(c);
-        else {
-          const words = c.text.split(' ').slice(1, left + 1);
-          sendChunks.push({ kind: c.kind, text: words.map((w) => ` ${w}`).join(''), tokens: left });
-        }
-        left -= c.tokens;
-      }
-    }
+    const sendChunks = cut ? cutChunks(chunks, failAfter) : chunks;
 
     const midIdx = Math.floor(chunks.length / 2);
-    const dueOf = (j: number): bigint =>
-      info.receivedNs + msToNs(knobs.ttftMs) + BigInt(j) * msToNs(knobs.itlMs) +
-      (knobs.stallMs > 0 && j >= midIdx ? msToNs(knobs.stallMs) : 0n);
-    const isLast = (j: number): boolean => j === chunks.length - 1 && sendChunks.length === chunks.length;
+    return {
+      kind,
+      info,
+      knobs,
+      parsed,
+      chunks,
+      sendChunks,
+      total,
+      reasoning,
+      cut,
+      failMode,
+      failAfter,
+      id: `${kind === 'chat' ? 'chatcmpl' : 'cmpl'}-${info.index}`,
+      created: Math.floor(Date.now() / 1000),
+      dueOf: (j: number): bigint =>
+        info.receivedNs + msToNs(knobs.ttftMs) + BigInt(j) * msToNs(knobs.itlMs) + (knobs.stallMs > 0 && j >= midIdx ? msToNs(knobs.stallMs) : 0n),
+      isLast: (j: number): boolean => j === chunks.length - 1 && sendChunks.length === chunks.length,
+      usageOf: (completion: number, details: boolean): Record<string, unknown> => ({
+        prompt_tokens: promptTokens,
+        total_tokens: promptTokens + completion,
+        completion_tokens: completion,
+        ...(details && knobs.cachedTokens === 'prefix' ? { prompt_tokens_details: { cached_tokens: cached } } : {}),
+      }),
+    };
+  }
+}
 
-    const id = `${kind === 'chat' ? 'chatcmpl' : 'cmpl'}-${info.index}`;
-    const created = Math.floor(Date.now() / 1000);
-    const object = kind === 'chat' ? 'chat.completion.chunk' : 'text_completion';
-    const model = knobs.model;
-    const usageOf = (completion: number, details: boolean): Record<string, unknown> => ({
-      prompt_tokens: promptTokens,
-      total_tokens: promptTokens + completion,
-      completion_tokens: completion,
-      ...(details && knobs.cachedTokens === 'prefix' ? { prompt_tokens_details: { cached_tokens: cached } } : {}),
-    });
+/** One planned answer: what the whole-body reply and the streamed reply share. */
+interface Reply {
+  kind: GenRequest['kind'];
+  info: MockRequestInfo;
+  knobs: MockKnobs;
+  parsed: GenRequest;
+  /** Every chunk of the full answer, and those actually sent (fewer when a failure mode cuts the answer). */
+  chunks: PlannedChunk[];
+  sendChunks: PlannedChunk[];
+  total: number;
+  reasoning: number;
+  cut: boolean;
+  failMode: 'reset' | 'error' | undefined;
+  failAfter: number;
+  id: string;
+  created: number;
+  /** When chunk j is due (hrtime ns). */
+  dueOf(j: number): bigint;
+  isLast(j: number): boolean;
+  usageOf(completion: number, details: boolean): Record<string, unknown>;
+}
 
-    if (!parsed.stream) {
-      const lastIdx = sendChunks.length - 1;
-      pending.at(lastIdx >= 0 ? dueOf(lastIdx) : info.receivedNs, () => {
-        if (cut && failMode === 'reset') {
-          res.socket?.destroy();
-          return;
-        }
-        if (cut) {
-          jsonError(res, info, { status: 500, message: `mock error after ${failAfter} tokens`, type: 'InternalServerError' });
-          return;
-        }
-        const reasoningText = chunks.filter((c) => c.kind === 'reasoning').map((c) => c.text).join('');
-        const contentText = chunks.filter((c) => c.kind === 'content').map((c) => c.text).join('');
-        // vLLM's non-streaming body always has the key; null when it does not report caching.
-        const u = usageOf(total, true);
-        const usage = knobs.usage === 'none' ? {} : { usage: 'prompt_tokens_details' in u ? u : { ...u, prompt_tokens_details: null } };
-        const choice =
-          kind === 'chat'
-            ? {
-                index: 0,
-                message: { role: 'assistant', reasoning_content: reasoning > 0 ? reasoningText : null, content: contentText, tool_calls: [] },
-                logprobs: null,
-                finish_reason: 'length',
-                stop_reason: null,
-              }
-            : { index: 0, text: contentText, logprobs: null, finish_reason: 'length', stop_reason: null, prompt_logprobs: null };
-        info.chunkSendNs.push(process.hrtime.bigint());
-        info.outputTokens = total;
-        sendJson(res, info, 200, {
-          id,
-          object: kind === 'chat' ? 'chat.completion' : 'text_completion',
-          created,
-          model,
-          choices: [choice],
-          ...usage,
-        });
-      });
+/** The chunks sent before a failure after `failAfter` tokens (the last one split if needed). */
+function cutChunks(chunks: readonly PlannedChunk[], failAfter: number): PlannedChunk[] {
+  const out: PlannedChunk[] = [];
+  let left = failAfter;
+  for (const c of chunks) {
+    if (left <= 0) break;
+    if (c.tokens <= left) out.push(c);
+    else {
+      const words = c.text.split(' ').slice(1, left + 1);
+      out.push({ kind: c.kind, text: words.map((w) => ` ${w}`).join(''), tokens: left });
+    }
+    left -= c.tokens;
+  }
+  return out;
+}
+
+/** stream: false: the whole answer as one JSON body when its last token is due. */
+function sendWhole(r: Reply, res: ServerResponse, pending: Pending): void {
+  const { kind, info, chunks, sendChunks, cut, failMode, failAfter, total, reasoning } = r;
+  const lastIdx = sendChunks.length - 1;
+  pending.at(lastIdx >= 0 ? r.dueOf(lastIdx) : info.receivedNs, () => {
+    if (cut && failMode === 'reset') {
+      res.socket?.destroy();
       return;
     }
+    if (cut) {
+      jsonError(res, info, { status: 500, message: `mock error after ${failAfter} tokens`, type: 'InternalServerError' });
+      return;
+    }
+    const reasoningText = chunks.filter((c) => c.kind === 'reasoning').map((c) => c.text).join('');
+    const contentText = chunks.filter((c) => c.kind === 'content').map((c) => c.text).join('');
+    // vLLM's non-streaming body always has the key; null when it does not report caching.
+    const u = r.usageOf(total, true);
+    const usage = r.knobs.usage === 'none' ? {} : { usage: 'prompt_tokens_details' in u ? u : { ...u, prompt_tokens_details: null } };
+    const choice =
+      kind === 'chat'
+        ? {
+            index: 0,
+            message: { role: 'assistant', reasoning_content: reasoning > 0 ? reasoningText : null, content: contentText, tool_calls: [] },
+            logprobs: null,
+            finish_reason: 'length',
+            stop_reason: null,
+          }
+        : { index: 0, text: contentText, logprobs: null, finish_reason: 'length', stop_reason: null, prompt_logprobs: null };
+    info.chunkSendNs.push(process.hrtime.bigint());
+    info.outputTokens = total;
+    sendJson(res, info, 200, {
+      id: r.id,
+      object: kind === 'chat' ? 'chat.completion' : 'text_completion',
+      created: r.created,
+      model: r.knobs.model,
+      choices: [choice],
+      ...usage,
+    });
+  });
+}
 
-    // ---- streaming ----
-    const eol = knobs.crlf ? '\r\n' : '\n';
-    const event = (obj: unknown): string => `data: ${typeof obj === 'string' ? obj : JSON.stringify(obj)}${eol}${eol}`;
-    const continuous = knobs.usage === 'continuous' && parsed.continuousUsage;
+/**
+ * stream: true: SSE frames, each written when due, in groups of `coalesce`, optionally split mid-event; a
+ * failure mode resets the connection or appends an error blob after its token.
+ */
+class MockStream {
+  #r: Reply;
+  #res: ServerResponse;
+  #pending: Pending;
+  #eol: string;
+  #continuous: boolean;
+  #object: string;
+  #tailDue: bigint;
+  #trailer: number;
+  #frameCount: number;
+  #groupCount: number;
+  /** Tokens in the frames built so far (frames are built in order). */
+  #done = 0;
+  #gi = 0;
+
+  constructor(r: Reply, res: ServerResponse, pending: Pending) {
+    this.#r = r;
+    this.#res = res;
+    this.#pending = pending;
+    const { knobs, parsed, sendChunks, cut } = r;
+    this.#eol = knobs.crlf ? '\r\n' : '\n';
+    this.#continuous = knobs.usage === 'continuous' && parsed.continuousUsage;
     const finalUsage = knobs.usage !== 'none' && parsed.includeUsage;
-    const chunkJson = (payload: Record<string, unknown>, finish: string | null, done: number): Record<string, unknown> => ({
-      id,
-      object,
-      created,
-      model,
+    this.#object = r.kind === 'chat' ? 'chat.completion.chunk' : 'text_completion';
+    // Frames are built when they are sent, not all up front: a stream's frames would otherwise live as long as
+    // the stream, get promoted to the old generation and make this server pause for GC under load, late and bursty.
+    this.#tailDue = sendChunks.length > 0 ? r.dueOf(sendChunks.length - 1) : r.info.receivedNs;
+    this.#trailer = cut || knobs.endWithoutDone ? 0 : finalUsage ? 2 : 1;
+    this.#frameCount = sendChunks.length + this.#trailer;
+    this.#groupCount = Math.ceil(this.#frameCount / knobs.coalesce);
+  }
+
+  start(): void {
+    const { kind, knobs, info } = this.#r;
+    info.status = 200;
+    this.#res.writeHead(200, { 'content-type': knobs.contentType });
+    if (kind === 'chat' && knobs.roleChunk !== 'none') {
+      const delta = { role: 'assistant', content: knobs.roleChunk === 'empty' ? '' : null };
+      this.#res.write(this.#event(this.#chunkJson(delta, null, 0)));
+    } else {
+      this.#res.flushHeaders(); // a real server sends headers at once; TTFT must not include them
+    }
+    this.#pump();
+  }
+
+  #event(obj: unknown): string {
+    return `data: ${typeof obj === 'string' ? obj : JSON.stringify(obj)}${this.#eol}${this.#eol}`;
+  }
+
+  #chunkJson(payload: Record<string, unknown>, finish: string | null, done: number): Record<string, unknown> {
+    const r = this.#r;
+    return {
+      id: r.id,
+      object: this.#object,
+      created: r.created,
+      model: r.knobs.model,
       choices: [
-        kind === 'chat'
+        r.kind === 'chat'
           ? { index: 0, delta: payload, logprobs: null, finish_reason: finish }
           : { index: 0, text: payload.text ?? '', logprobs: null, finish_reason: finish },
       ],
-      ...(continuous ? { usage: usageOf(done, false) } : {}),
-    });
-
-    // Frames are built when they are sent, not all up front: a stream's frames would otherwise live as long as the
-    // stream, get promoted to the old generation and make this server pause for GC under load, late and bursty.
-    const tailDue = sendChunks.length > 0 ? dueOf(sendChunks.length - 1) : info.receivedNs;
-    const trailer = cut || knobs.endWithoutDone ? 0 : finalUsage ? 2 : 1;
-    const frameCount = sendChunks.length + trailer;
-    let done = 0; // tokens in the frames built so far (frames are built in order)
-    const frameDue = (i: number): bigint => (i < sendChunks.length ? dueOf(i) : tailDue);
-    const frameAt = (i: number): Frame => {
-      const c = sendChunks[i];
-      if (c) {
-        done += c.tokens;
-        const finish = isLast(i) && !knobs.endWithoutDone ? 'length' : null;
-        const payload = kind === 'completion' ? { text: c.text } : c.kind === 'reasoning' ? { reasoning_content: c.text } : { content: c.text };
-        const ping = knobs.commentEvery > 0 && (i + 1) % knobs.commentEvery === 0 ? `: ping${eol}${eol}` : '';
-        return { bytes: Buffer.from(ping + event(chunkJson(payload, finish, done))), dueNs: dueOf(i), tokens: c.tokens };
-      }
-      if (i === sendChunks.length && trailer === 2) {
-        const u = { id, object, created, model, choices: [], usage: usageOf(total, true) };
-        return { bytes: Buffer.from(event(u)), dueNs: tailDue, tokens: 0 };
-      }
-      return { bytes: Buffer.from(event('[DONE]')), dueNs: tailDue, tokens: 0 };
+      ...(this.#continuous ? { usage: r.usageOf(done, false) } : {}),
     };
+  }
 
-    info.status = 200;
-    res.writeHead(200, { 'content-type': knobs.contentType });
-    if (kind === 'chat' && knobs.roleChunk !== 'none') {
-      const delta = { role: 'assistant', content: knobs.roleChunk === 'empty' ? '' : null };
-      res.write(event(chunkJson(delta, null, 0)));
-    } else {
-      res.flushHeaders(); // a real server sends headers at once; TTFT must not include them
+  #frameDue(i: number): bigint {
+    return i < this.#r.sendChunks.length ? this.#r.dueOf(i) : this.#tailDue;
+  }
+
+  #frameAt(i: number): Frame {
+    const r = this.#r;
+    const c = r.sendChunks[i];
+    if (c) {
+      this.#done += c.tokens;
+      const finish = r.isLast(i) && !r.knobs.endWithoutDone ? 'length' : null;
+      const payload = r.kind === 'completion' ? { text: c.text } : c.kind === 'reasoning' ? { reasoning_content: c.text } : { content: c.text };
+      const ping = r.knobs.commentEvery > 0 && (i + 1) % r.knobs.commentEvery === 0 ? `: ping${this.#eol}${this.#eol}` : '';
+      return { bytes: Buffer.from(ping + this.#event(this.#chunkJson(payload, finish, this.#done))), dueNs: r.dueOf(i), tokens: c.tokens };
     }
+    if (i === r.sendChunks.length && this.#trailer === 2) {
+      const u = { id: r.id, object: this.#object, created: r.created, model: r.knobs.model, choices: [], usage: r.usageOf(r.total, true) };
+      return { bytes: Buffer.from(this.#event(u)), dueNs: this.#tailDue, tokens: 0 };
+    }
+    return { bytes: Buffer.from(this.#event('[DONE]')), dueNs: this.#tailDue, tokens: 0 };
+  }
 
-    const groupCount = Math.ceil(frameCount / knobs.coalesce);
-    const groupAt = (g: number): Frame[] => {
-      const out: Frame[] = [];
-      for (let i = g * knobs.coalesce; i < Math.min((g + 1) * knobs.coalesce, frameCount); i++) out.push(frameAt(i));
-      return out;
-    };
+  #groupAt(g: number): Frame[] {
+    const k = this.#r.knobs.coalesce;
+    const out: Frame[] = [];
+    for (let i = g * k; i < Math.min((g + 1) * k, this.#frameCount); i++) out.push(this.#frameAt(i));
+    return out;
+  }
 
-    const finish = (): void => {
-      if (pending.closed || res.destroyed) return;
-      if (cut && failMode === 'reset') {
-        // Let the bytes already written reach the kernel, then drop the connection without the chunked terminator.
-        const socket = res.socket;
-        const kill = (): void => {
-          if (!socket || socket.destroyed) return;
-          if (socket.writableLength > 0) pending.at(process.hrtime.bigint() + 1_000_000n, kill);
-          else socket.destroy();
-        };
-        kill();
+  #finish(): void {
+    const res = this.#res;
+    const pending = this.#pending;
+    if (pending.closed || res.destroyed) return;
+    const { cut, failMode, failAfter } = this.#r;
+    if (cut && failMode === 'reset') {
+      // Let the bytes already written reach the kernel, then drop the connection without the chunked terminator.
+      const socket = res.socket;
+      const kill = (): void => {
+        if (!socket || socket.destroyed) return;
+        if (socket.writableLength > 0) pending.at(process.hrtime.bigint() + 1_000_000n, kill);
+        else socket.destroy();
+      };
+      kill();
+      return;
+    }
+    if (cut) res.write(`{"error":{"message":"mock mid-stream error after ${failAfter} tokens","code":500}}\n`);
+    res.end();
+  }
+
+  #pump = (): void => {
+    const k = this.#r.knobs.coalesce;
+    while (!this.#pending.closed) {
+      if (this.#gi >= this.#groupCount) {
+        this.#finish();
         return;
       }
-      if (cut) res.write(`{"error":{"message":"mock mid-stream error after ${failAfter} tokens","code":500}}\n`);
-      res.end();
-    };
-
-    let gi = 0;
-    const pump = (): void => {
-      while (!pending.closed) {
-        if (gi >= groupCount) {
-          finish();
-          return;
-        }
-        // A group goes out when its last frame is due.
-        const due = frameDue(Math.min((gi + 1) * knobs.coalesce, frameCount) - 1);
-        if (due > process.hrtime.bigint()) {
-          pending.at(due, pump);
-          return;
-        }
-        const g = groupAt(gi);
-        gi++;
-        if (knobs.splitWrites) {
-          writeSplit(g, pump);
-          return;
-        }
-        const now = process.hrtime.bigint();
-        for (const f of g) stamp(f, now);
-        res.write(g.length === 1 ? (g[0] as Frame).bytes : Buffer.concat(g.map((f) => f.bytes)));
+      // A group goes out when its last frame is due.
+      const due = this.#frameDue(Math.min((this.#gi + 1) * k, this.#frameCount) - 1);
+      if (due > process.hrtime.bigint()) {
+        this.#pending.at(due, this.#pump);
+        return;
       }
-    };
-    const stamp = (f: Frame, now: bigint): void => {
-      if (f.tokens === 0) return;
-      info.chunkSendNs.push(now);
-      info.outputTokens += f.tokens;
-    };
-    // Splits land inside 'data:' and mid-JSON, each piece its own write a loop turn apart, so a client
-    // that assumes one read == one event breaks here.
-    const writeSplit = (g: Frame[], then: () => void): void => {
-      const buf = Buffer.concat(g.map((f) => f.bytes));
-      const cuts = new Set<number>();
-      const starts = new Map<number, Frame>();
-      let off = 0;
-      for (const f of g) {
-        starts.set(off, f);
-        const d = f.bytes.indexOf('data:');
-        if (d >= 0) {
-          cuts.add(off + d + 2);
-          cuts.add(off + d + 6 + Math.floor((f.bytes.length - d - 6) / 2));
-        }
-        off += f.bytes.length;
+      const g = this.#groupAt(this.#gi);
+      this.#gi++;
+      if (this.#r.knobs.splitWrites) {
+        this.#writeSplit(g, this.#pump);
+        return;
       }
-      const points = [0, ...[...cuts].filter((c) => c > 0 && c < buf.length).sort((a, b) => a - b), buf.length];
-      let p = 0;
-      const next = (): void => {
-        const from = points[p] ?? buf.length;
-        const to = points[p + 1] ?? buf.length;
-        const now = process.hrtime.bigint();
-        for (const [s, f] of starts) if (s >= from && s < to) stamp(f, now);
-        res.write(buf.subarray(from, to));
-        p++;
-        if (p < points.length - 1) pending.soon(next);
-        else pending.soon(then);
-      };
-      next();
-    };
+      const now = process.hrtime.bigint();
+      for (const f of g) this.#stamp(f, now);
+      this.#res.write(g.length === 1 ? (g[0] as Frame).bytes : Buffer.concat(g.map((f) => f.bytes)));
+    }
+  };
 
-    pump();
+  #stamp(f: Frame, now: bigint): void {
+    if (f.tokens === 0) return;
+    this.#r.info.chunkSendNs.push(now);
+    this.#r.info.outputTokens += f.tokens;
+  }
+
+  /**
+   * Splits land inside 'data:' and mid-JSON, each piece its own write a loop turn apart, so a client that
+   * assumes one read == one event breaks here.
+   */
+  #writeSplit(g: Frame[], then: () => void): void {
+    const buf = Buffer.concat(g.map((f) => f.bytes));
+    const cuts = new Set<number>();
+    const starts = new Map<number, Frame>();
+    let off = 0;
+    for (const f of g) {
+      starts.set(off, f);
+      const d = f.bytes.indexOf('data:');
+      if (d >= 0) {
+        cuts.add(off + d + 2);
+        cuts.add(off + d + 6 + Math.floor((f.bytes.length - d - 6) / 2));
+      }
+      off += f.bytes.length;
+    }
+    const points = [0, ...[...cuts].filter((c) => c > 0 && c < buf.length).sort((a, b) => a - b), buf.length];
+    let p = 0;
+    const next = (): void => {
+      const from = points[p] ?? buf.length;
+      const to = points[p + 1] ?? buf.length;
+      const now = process.hrtime.bigint();
+      for (const [s, f] of starts) if (s >= from && s < to) this.#stamp(f, now);
+      this.#res.write(buf.subarray(from, to));
+      p++;
+      if (p < points.length - 1) this.#pending.soon(next);
+      else this.#pending.soon(then);
+    };
+    next();
   }
 }
