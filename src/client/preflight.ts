@@ -4,6 +4,7 @@ import { request } from 'undici';
 import type { Endpoint } from '../config/options.js';
 import { InterruptedError, TargetError } from '../errors.js';
 import { requestBody } from './openai-request.js';
+import { deadline } from '../util/deadline.js';
 import { TargetClient } from './target-client.js';
 import { excerpt } from './openai-stream.js';
 
@@ -45,9 +46,9 @@ export async function preflight(o: PreflightOptions): Promise<PreflightResult> {
   if (o.apiKey) headers.authorization = `Bearer ${o.apiKey}`;
   let status: number;
   let text: string;
-  const signal = o.signal ? AbortSignal.any([o.signal, AbortSignal.timeout(timeoutMs)]) : AbortSignal.timeout(timeoutMs);
+  const limit = deadline(timeoutMs, o.signal);
   try {
-    const res = await request(modelsUrl, { method: 'GET', headers, signal });
+    const res = await request(modelsUrl, { method: 'GET', headers, signal: limit.signal });
     status = res.statusCode;
     text = await res.body.text();
   } catch (err) {
@@ -56,6 +57,8 @@ export async function preflight(o: PreflightOptions): Promise<PreflightResult> {
       throw new TargetError('PDB_TARGET_UNREACHABLE', modelsUrl, `GET ${modelsUrl}: ${causeText(err, timeoutMs)} (the server accepted the connection but did not answer)`, { cause: err });
     }
     throw new TargetError('PDB_TARGET_UNREACHABLE', modelsUrl, `cannot reach ${modelsUrl}: ${causeText(err, timeoutMs)} (is the server or port-forward running?)`, { cause: err });
+  } finally {
+    limit.clear();
   }
   if (status !== 200) {
     throw new TargetError('PDB_TARGET_REJECTED', modelsUrl, `GET ${modelsUrl} answered HTTP ${status}: ${excerpt(text)}${status === 401 || status === 403 ? ' (check --api-key / OPENAI_API_KEY)' : status === 404 ? ' (is --base-url the /v1 root, e.g. http://localhost:30080/v1?)' : ''}`, {
@@ -88,6 +91,7 @@ export async function preflight(o: PreflightOptions): Promise<PreflightResult> {
     endpoint: o.endpoint,
     connections: 1,
     requestTimeoutMs: timeoutMs,
+    timeoutName: 'the preflight timeout of',
     userIdHeader: o.userIdHeader,
     t0: process.hrtime.bigint(),
   });

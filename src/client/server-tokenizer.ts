@@ -5,6 +5,7 @@
 import { request } from 'undici';
 import { TargetError } from '../errors.js';
 import { causeText, throwIfInterrupted } from './preflight.js';
+import { deadline } from '../util/deadline.js';
 import { excerpt } from './openai-stream.js';
 // The interface lives with its user (prompt fitting in workload/); this module implements it over HTTP.
 import type { ChatLikeMessage, PromptTokenizer } from '../workload/exact-prompts.js';
@@ -58,14 +59,16 @@ export class ServerTokenizer implements PromptTokenizer {
     let status: number;
     let text: string;
     const timeoutMs = this.#o.timeoutMs ?? 60_000;
-    const signal = this.#o.signal ? AbortSignal.any([this.#o.signal, AbortSignal.timeout(timeoutMs)]) : AbortSignal.timeout(timeoutMs);
+    const limit = deadline(timeoutMs, this.#o.signal);
     try {
-      const res = await request(url, { method: 'POST', headers, body: JSON.stringify(body), signal });
+      const res = await request(url, { method: 'POST', headers, body: JSON.stringify(body), signal: limit.signal });
       status = res.statusCode;
       text = await res.body.text();
     } catch (err) {
       throwIfInterrupted(this.#o.signal, 'prompt fitting (--tokenizer server)');
       throw new TargetError('PDB_TARGET_UNREACHABLE', url, `--tokenizer server: POST ${url}: ${causeText(err, timeoutMs)}`, { cause: err });
+    } finally {
+      limit.clear();
     }
     if (status !== 200) {
       throw new TargetError('PDB_TARGET_REJECTED', url, `--tokenizer server: POST ${url} answered HTTP ${status}: ${excerpt(text)} (the target needs /tokenize and /detokenize, as vLLM and llama-server have; or use --tokenizer estimate)`, {

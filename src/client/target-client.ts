@@ -16,6 +16,8 @@ export interface ClientOptions {
   /** Pool size: the most requests in flight at once (null: a connection for every request in flight). */
   connections: number | null;
   requestTimeoutMs: number;
+  /** What the timeout is called in its error message (default: the --request-timeout flag that sets it). */
+  timeoutName?: string;
   userIdHeader: string;
   /** The run's time origin (process.hrtime.bigint()). */
   t0: bigint;
@@ -185,7 +187,7 @@ class TurnExchange implements Dispatcher.DispatchHandler {
   #armTimeout(): void {
     if (this.#timer) clearTimeout(this.#timer);
     this.#timer = setTimeout(() => {
-      this.abort(new AbortReason('timeout', `no complete response within --request-timeout ${this.#client.options.requestTimeoutMs / 1000} s`));
+      this.abort(new AbortReason('timeout', `no complete response within ${this.#client.options.timeoutName ?? '--request-timeout'} ${this.#client.options.requestTimeoutMs / 1000} s`));
     }, this.#client.options.requestTimeoutMs);
   }
 
