@@ -1,6 +1,6 @@
 // Preflight: before any measured traffic, prove the target is an OpenAI-compatible server that accepts our
 // requests (GET /models, then one short streamed request), failing fast with the URL and the cause.
-import { request } from 'undici';
+import { request } from '../util/undici.js';
 import type { Endpoint } from '../config/options.js';
 import { InterruptedError, TargetError } from '../errors.js';
 import { requestBody } from './openai-request.js';

@@ -2,7 +2,7 @@
 // llama.cpp's llama-server both serve /tokenize and /detokenize at the server root (beside /v1) with
 // different shapes; the dialect is detected once. Chat prompts are counted as the server will serve them:
 // vLLM tokenizes `messages` through its chat template, llama-server renders them with /apply-template first.
-import { request } from 'undici';
+import { request } from '../util/undici.js';
 import { TargetError } from '../errors.js';
 import { causeText, throwIfInterrupted } from './preflight.js';
 import { deadline } from '../util/deadline.js';

@@ -1,7 +1,7 @@
 // Sends one turn to an OpenAI-compatible target over a keep-alive undici pool and records what happened.
 // Only stamps: headers, every content chunk (on the socket read, before JSON parsing), end. It never throws
 // for a failed request: every outcome becomes a RequestRecord with its class and message.
-import { Pool } from 'undici';
+import { Pool } from '../util/undici.js';
 import type { Dispatcher } from 'undici';
 import type { Endpoint } from '../config/options.js';
 import type { ErrorClass, Phase, RequestRecord } from '../result/record.js';

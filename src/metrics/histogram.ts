@@ -1,8 +1,9 @@
 // The one histogram factory. Latencies are recorded in microseconds (ITL is often sub-millisecond) into an
 // HDR histogram (3 significant digits, 1 µs .. 1 h, auto-resizing beyond) next to exact count/sum/min/max,
 // and summarized in milliseconds. Histograms are stored compressed (base64) so saved runs merge exactly.
-import * as hdr from 'hdr-histogram-js';
+import { createRequire } from 'node:module';
 import type { Histogram } from 'hdr-histogram-js';
+import type * as Hdr from 'hdr-histogram-js';
 import type { MetricBlock, StatSummary } from '../result/schema.js';
 
 export const HISTOGRAM_SETTINGS = {
@@ -16,15 +17,29 @@ export type { StatSummary } from '../result/schema.js';
 
 export const PERCENTILES = [50, 90, 95, 99, 99.9] as const;
 
+// hdr-histogram-js's index loads its WebAssembly build, the log reader/writer and pako, half of the package's
+// 0.1 CPU-s of start-up (bench/STARTUP.md); a run needs only the float histogram until it encodes at the end. Its
+// files are CommonJS without an `exports` map, loaded one by one; test/unit/histogram.test.ts pins that the
+// histograms are the package's own (build() gives the same class).
+const requireCjs = createRequire(import.meta.url);
+type Float64HistogramClass = new (lowest: number, highest: number, digits: number) => Histogram;
+const Float64Histogram = (requireCjs('hdr-histogram-js/dist/Float64Histogram.js') as { default: Float64HistogramClass }).default;
+let encoding: Pick<typeof Hdr, 'encodeIntoCompressedBase64' | 'decodeFromCompressedBase64'> | undefined;
+/** hdr-histogram-js's encoding module, loaded the first time a histogram is encoded or decoded. */
+function hdrEncoding(): NonNullable<typeof encoding> {
+  encoding ??= requireCjs('hdr-histogram-js/dist/encoding.js') as NonNullable<typeof encoding>;
+  return encoding;
+}
+
+/** What `hdr.build({ bitBucketSize: 64, autoResize: true, useWebAssembly: false, ... })` gives. */
 function newHistogram(): Histogram {
-  return hdr.build({
-    bitBucketSize: 64,
-    autoResize: true,
-    lowestDiscernibleValue: HISTOGRAM_SETTINGS.lowestDiscernibleValue,
-    highestTrackableValue: HISTOGRAM_SETTINGS.highestTrackableValue,
-    numberOfSignificantValueDigits: HISTOGRAM_SETTINGS.numberOfSignificantValueDigits,
-    useWebAssembly: false,
-  });
+  const h = new Float64Histogram(
+    HISTOGRAM_SETTINGS.lowestDiscernibleValue,
+    HISTOGRAM_SETTINGS.highestTrackableValue,
+    HISTOGRAM_SETTINGS.numberOfSignificantValueDigits,
+  );
+  h.autoResize = true;
+  return h;
 }
 
 /**
@@ -91,7 +106,7 @@ export class LatencyStat {
 
   /** Compressed base64 HDR histogram (values in µs), mergeable across runs and workers. */
   encode(): string {
-    return hdr.encodeIntoCompressedBase64(this.#h);
+    return hdrEncoding().encodeIntoCompressedBase64(this.#h);
   }
 
   /** Adds another stat's values (exact for count/sum/min/max, bucket-exact for percentiles). */
@@ -116,7 +131,7 @@ export class LatencyStat {
   /** Rebuilds a stat from its encoded form (percentiles exact to the bucket; exact fields from the summary). */
   static decode(encoded: string, exact: { count: number; sum: number; sumSq: number; min: number; max: number }): LatencyStat {
     const s = new LatencyStat();
-    s.#h.add(hdr.decodeFromCompressedBase64(encoded, 64, false));
+    s.#h.add(hdrEncoding().decodeFromCompressedBase64(encoded, 64, false));
     Object.assign(s, exact);
     return s;
   }

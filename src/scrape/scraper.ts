@@ -3,7 +3,7 @@
 // scrape, counter deltas, time series of a short list of key metrics, and figures derived from them (prefix
 // cache hit rate, server-side TTFT/ITL, queue lengths, KV usage peak). A failed scrape is counted with its
 // cause and never thrown: server metrics are a side dish and must not break the benchmark.
-import { Agent, request } from 'undici';
+import { Agent, request } from '../util/undici.js';
 import { ConfigError, type ConfigIssue } from '../errors.js';
 import { classifySample, scanPrometheusText, type PromType } from './prometheus-text.js';
 import type { ScrapeResult, ScrapeRoleResult } from './types.js';

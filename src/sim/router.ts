@@ -4,7 +4,7 @@
 // the whole answer and drop it, then stream the decode backend's answer back — optionally labelled
 // application/json, as that router does). Works in front of simulated engines and real servers alike.
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { Pool } from 'undici';
+import { Pool } from '../util/undici.js';
 import { LoopbackServer, readBody } from './loopback-server.js';
 
 export type RoutingLogic = 'session' | 'disaggregated_prefill';
