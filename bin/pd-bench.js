@@ -10,9 +10,12 @@ const gcMode = process.env.PD_BENCH_SINGLE_THREADED_GC;
 // Not on Windows: there a detached child gets a console window of its own.
 const wantSingleThreadedGc = process.platform !== 'win32' && (gcMode === '1' || (gcMode !== '0' && availableParallelism() === 1));
 if (wantSingleThreadedGc && !process.execArgv.includes('--single-threaded-gc')) {
+  // The launcher watches npm for the run; the relaunched run watches the launcher.
+  await watchPackageRunner();
   process.exitCode = await relaunch(['--single-threaded-gc', ...process.execArgv]);
 } else {
   if (process.env.PD_BENCH_LAUNCHER_IPC === '1' && process.channel) watchLauncher();
+  else await watchPackageRunner();
   await runCli();
 }
 
@@ -23,6 +26,23 @@ if (wantSingleThreadedGc && !process.execArgv.includes('--single-threaded-gc')) 
 function watchLauncher() {
   process.channel.unref();
   process.once('disconnect', () => process.kill(process.pid, 'SIGTERM'));
+}
+
+/**
+ * Started by npm or npx, which do not pass a `kill` on to what they started (`kill <pid of npx>` left a
+ * `pd-bench sim` serving): when npm goes, however it went, stop as on SIGTERM, as the relaunched run does when its
+ * launcher goes. In the launcher the SIGTERM is passed on to the run. Started from a shell, nothing is watched.
+ */
+async function watchPackageRunner() {
+  let watch;
+  try {
+    watch = await import('../dist/util/parent-watch.js');
+  } catch (err) {
+    // Without the build there is nothing to run either; runCli (or the relaunched run) says what is missing.
+    if (err && err.code === 'ERR_MODULE_NOT_FOUND') return;
+    throw err;
+  }
+  watch.watchPackageRunner(() => process.kill(process.pid, 'SIGTERM'));
 }
 
 async function runCli() {

@@ -73,6 +73,14 @@ export const ExitCode = {
   unreachable: 4,
   /** --fail-on-saturation and a target could not keep up with the offered load. */
   saturated: 5,
+  /** A --threshold (or a scenario's `thresholds:`) was breached: run, compare (any target), gate. */
+  thresholdBreached: 6,
+  /** `gate`: a gated metric's whole interval is worse than its tolerance against the baseline. */
+  regression: 7,
+  /** `gate`: no verdict is possible (client unhealthy, target saturated, too few samples, no baseline). */
+  inconclusive: 8,
+  /** `sweep` with --slo: no load tried met the SLO for some target (its capacity is below the lowest load). */
+  noCapacity: 9,
   interrupted: 130,
 } as const;
 

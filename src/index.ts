@@ -30,3 +30,7 @@ export { renderHtmlReport } from './report/html.js';
 export { AnswerBook } from './workload/answer-book.js';
 export type { ComparisonReport, TargetComparison, MetricComparison, RequestSample, SloSpec, SloResult } from './compare/types.js';
 export type { ScrapeResult } from './scrape/types.js';
+export { parseThresholds, evaluateThresholds, type Threshold, type ThresholdOutcome } from './gate/thresholds.js';
+export { evaluateGate, type GateSideInput, type GateOptions } from './gate/evaluate.js';
+export { parseTolerances, DEFAULT_TOLERANCES } from './gate/tolerance.js';
+export type { GateReport, GatedMetric, GateVerdict } from './gate/types.js';

@@ -1,6 +1,7 @@
 // `pd-bench compare`: the identical workload against two or more targets (live), or saved runs (offline), then
 // paired statistics, SLO goodput, the verdict table, comparison.json/.csv and report.html. Every run's requests
-// are streamed to disk as they finish, so an interrupted comparison keeps what it measured.
+// are streamed to disk as they finish, so an interrupted comparison keeps what it measured. Thresholds are judged
+// per target (its repetitions pooled) after the files are written; a breach exits 6.
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
 import { preflight } from '../client/preflight.js';
@@ -20,10 +21,14 @@ import { prepareOutputDir } from '../store/run-files.js';
 import { loadSaved } from '../store/saved-results.js';
 import type { RunResult } from '../result/schema.js';
 import { AnswerBook } from '../workload/answer-book.js';
+import { poolRuns } from '../gate/pool.js';
+import { evaluateThresholds, type Threshold, type ThresholdOutcome } from '../gate/thresholds.js';
+import { formatThresholdOutcomes, planThresholds } from './threshold-flags.js';
 import { TextFactory } from '../workload/text.js';
 import { defaultRunId } from './run-command.js';
 import { RunSink } from './run-sink.js';
 import { scraperFor } from './scrape-flags.js';
+import { INSECURE_WARNING, tlsSettings, type TlsSettings } from '../util/tls.js';
 
 export interface CompareFlags {
   target?: string[];
@@ -41,6 +46,8 @@ export interface CompareFlags {
   scrape?: string[];
   scrapeInterval?: string;
   force?: boolean;
+  /** --threshold expressions, judged per target (a scenario's `thresholds:` are added first). */
+  threshold?: string[];
 }
 
 export interface CompareCommandOptions {
@@ -62,6 +69,8 @@ export interface CompareCommandResult {
   exitCode: number;
   outputDir: string;
   report: ComparisonReport | undefined;
+  /** Every threshold's outcome per target, in the report's target order (empty without thresholds). */
+  thresholds: { target: string; outcomes: ThresholdOutcome[] }[];
 }
 
 const ORDERS = ['sequential', 'interleaved', 'simultaneous'] as const;
@@ -129,6 +138,9 @@ export interface ComparePlan {
   scrapes: ReturnType<typeof scraperFor>;
   answers: AnswerBook | undefined;
   qps: number;
+  thresholds: Threshold[];
+  /** --ca-file / --insecure, read and checked (undefined: neither given). */
+  tls: TlsSettings | undefined;
 }
 
 /**
@@ -146,8 +158,10 @@ export function planCompare(o: CompareCommandOptions): ComparePlan {
   if (resolved && resolved.config.qps.length !== 1) c.add({ field: '--qps', value: resolved.config.qps.join(','), allowed: 'allowed: one rate for compare (run one comparison per QPS point)' });
   const targets = c.attempt(() => parseTargets(o.compare.target ?? [], o.compare.gpus ?? [], env));
   const baseline = targets && c.attempt(() => pickBaseline(targets.map((t) => t.name), o.compare.baseline));
-  const scrapes = targets && c.attempt(() => scraperFor(o.compare.scrape ?? [], o.compare.scrapeInterval, targets.map((t) => t.name)));
+  const tls = resolved ? c.attempt(() => tlsSettings(resolved.config, env)) : undefined;
+  const scrapes = targets && c.attempt(() => scraperFor(o.compare.scrape ?? [], o.compare.scrapeInterval, targets.map((t) => t.name), tls));
   const answers = o.compare.answers !== undefined ? c.attempt(() => loadAnswers(o.compare.answers as string)) : undefined;
+  const thresholds = c.attempt(() => planThresholds(scenario, o.compare.threshold, p ? p.slo : undefined));
   c.throwIfAny();
   const config = (resolved as NonNullable<typeof resolved>).config;
   return {
@@ -159,13 +173,16 @@ export function planCompare(o: CompareCommandOptions): ComparePlan {
     scrapes: scrapes as NonNullable<typeof scrapes>,
     answers,
     qps: config.qps[0] as number,
+    thresholds: thresholds as Threshold[],
+    tls,
   };
 }
 
 async function liveCompare(o: CompareCommandOptions): Promise<CompareCommandResult> {
   const stdout = o.stdout ?? process.stdout;
   const stderr = o.stderr ?? process.stderr;
-  const { p, config, scenarioName, targets, baseline, scrapes, answers, qps } = planCompare(o);
+  const { p, config, scenarioName, targets, baseline, scrapes, answers, qps, thresholds, tls } = planCompare(o);
+  if (config.insecure) stderr.write(INSECURE_WARNING + '\n');
   const runId = o.runId ?? defaultRunId(`compare-${scenarioName ?? 'custom'}`);
   const outputDir = resolve(o.outputDir ?? join('results', runId));
   const runDir = (name: string, rep: number, kind: RunSlot['kind'] = 'measured'): string =>
@@ -178,7 +195,7 @@ async function liveCompare(o: CompareCommandOptions): Promise<CompareCommandResu
   for (const t of targets) {
     let model = t.model ?? config.model;
     if (config.preflight) {
-      const pf = await preflight({ baseUrl: t.baseUrl, model, apiKey: t.apiKey, endpoint: config.endpoint, userIdHeader: config.userIdHeader, signal: o.signal });
+      const pf = await preflight({ baseUrl: t.baseUrl, model, apiKey: t.apiKey, endpoint: config.endpoint, userIdHeader: config.userIdHeader, signal: o.signal, tls });
       model = pf.model;
       for (const w of pf.warnings) stderr.write(`warning: ${t.name}: ${w}\n`);
     } else if (!model) {
@@ -229,8 +246,8 @@ async function liveCompare(o: CompareCommandOptions): Promise<CompareCommandResu
       stderr.write(`error: writing answers.jsonl failed: ${(e as Error).message}\n`);
     }
   }
-  const exitCode = finish(report, outputDir, stdout, stderr, { interrupted: runs.interrupted || (o.signal?.aborted ?? false), writeError, strict: config.strict, failOnSaturation: config.failOnSaturation });
-  return { exitCode, outputDir, report };
+  const done = finish(report, outputDir, stdout, stderr, { interrupted: runs.interrupted || (o.signal?.aborted ?? false), writeError, strict: config.strict, failOnSaturation: config.failOnSaturation, thresholds });
+  return { ...done, outputDir, report };
 }
 
 
@@ -242,18 +259,36 @@ function loadAnswers(path: string): AnswerBook {
   }
 }
 
-/** Prints the verdicts, writes comparison.json/.csv and report.html, and picks the exit code. */
-function finish(report: ComparisonReport, outputDir: string, stdout: NodeJS.WritableStream, stderr: NodeJS.WritableStream, o: { interrupted: boolean; writeError: boolean; strict: boolean; failOnSaturation?: boolean }): number {
+/** Each target's threshold outcomes: its repetitions pooled, goodput from its SLO result. */
+function judgeTargets(report: ComparisonReport, ts: Threshold[]): CompareCommandResult['thresholds'] {
+  if (ts.length === 0) return [];
+  return report.targets
+    .filter((t) => t.runs.length > 0)
+    .map((t) => ({ target: t.name, outcomes: evaluateThresholds(ts, poolRuns(t.runs), { goodput: t.slo ? t.slo.requestGoodput : null, sloAttainment: t.slo ? t.slo.attainment : null }) }));
+}
+
+/** Prints the verdicts and the thresholds, writes comparison.json/.csv and report.html, and picks the exit code. */
+function finish(
+  report: ComparisonReport,
+  outputDir: string,
+  stdout: NodeJS.WritableStream,
+  stderr: NodeJS.WritableStream,
+  o: { interrupted: boolean; writeError: boolean; strict: boolean; failOnSaturation?: boolean; thresholds: Threshold[] },
+): { exitCode: number; thresholds: CompareCommandResult['thresholds'] } {
   stdout.write('\n' + formatComparison(report) + '\n');
+  const thresholds = judgeTargets(report, o.thresholds);
+  for (const t of thresholds) stdout.write(formatThresholdOutcomes(t.target, t.outcomes) + '\n');
   mkdirSync(outputDir, { recursive: true });
   const files = writeComparisonFiles(outputDir, report);
   for (const e of files.errors) stderr.write(`error: writing ${e}\n`);
   stderr.write(`results: ${outputDir}/{${files.written.join(',')}}\n`);
-  if (o.interrupted) return ExitCode.interrupted;
-  if (o.writeError || files.errors.length > 0) return ExitCode.failure;
-  if (o.strict && report.targets.some((t) => t.runs.some((r) => !r.client.healthy))) return ExitCode.unhealthy;
-  if (o.failOnSaturation && report.targets.some((t) => t.runs.some((r) => r.target.saturated === true))) return ExitCode.saturated;
-  return ExitCode.ok;
+  const exit = (exitCode: number): { exitCode: number; thresholds: CompareCommandResult['thresholds'] } => ({ exitCode, thresholds });
+  if (o.interrupted) return exit(ExitCode.interrupted);
+  if (o.writeError || files.errors.length > 0) return exit(ExitCode.failure);
+  if (o.strict && report.targets.some((t) => t.runs.some((r) => !r.client.healthy))) return exit(ExitCode.unhealthy);
+  if (o.failOnSaturation && report.targets.some((t) => t.runs.some((r) => r.target.saturated === true))) return exit(ExitCode.saturated);
+  if (thresholds.some((t) => t.outcomes.some((x) => !x.passed))) return exit(ExitCode.thresholdBreached);
+  return exit(ExitCode.ok);
 }
 
 /** Offline: saved run directories (or a saved comparison) compared without sending anything. */
@@ -269,6 +304,7 @@ async function offlineCompare(o: CompareCommandOptions): Promise<CompareCommandR
   if (Object.keys(o.flags).length > 0) issues.push({ field: `--${Object.keys(o.flags)[0]}`, value: Object.values(o.flags)[0], allowed: 'workload flags are not used with saved result directories (their workload is in their summary.json)' });
   if (issues.length > 0) throw new ConfigError(issues);
   const p = parseCompareFlags(c);
+  const thresholds = planThresholds(undefined, c.threshold, p.slo);
   const inputs = loadInputs(o.dirs);
   const names = inputs.map((t) => t.name);
   const gpuIssues = applyGpus(inputs, c.gpus ?? []);
@@ -289,8 +325,8 @@ async function offlineCompare(o: CompareCommandOptions): Promise<CompareCommandR
   prepareOutputDir(outputDir);
   const qps = runs[0]?.schedule.configuredQps ?? 0;
   const report = buildComparisonReport({ order: 'offline', history: 'live', repeat: Math.max(...inputs.map((t) => t.runs.length)), qps, baseline, targets: inputs, slo: p.slo, notes, iterations: p.iterations, confidence: p.confidence, minEffect: p.minEffect });
-  const exitCode = finish(report, outputDir, stdout, stderr, { interrupted: false, writeError: false, strict: false });
-  return { exitCode, outputDir, report };
+  const done = finish(report, outputDir, stdout, stderr, { interrupted: false, writeError: false, strict: false, thresholds });
+  return { ...done, outputDir, report };
 }
 
 /** One report input per saved run directory, or per target of a saved comparison; names made unique. */

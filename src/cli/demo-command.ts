@@ -19,7 +19,7 @@ export const DEMO_STACKS = [
 ] as const;
 
 /** `stack:role=URL` for each engine a simulated stack reported (role-N when a role has several). */
-function engineScrapes(stack: string, engines: unknown): string[] {
+export function engineScrapes(stack: string, engines: unknown): string[] {
   if (!engines || typeof engines !== 'object') return [];
   return Object.entries(engines as Record<string, unknown>).flatMap(([role, urls]) =>
     Array.isArray(urls) ? urls.map((u, i) => `${stack}:${urls.length > 1 ? `${role}-${i}` : role}=${String(u)}`) : [],
@@ -47,7 +47,9 @@ export async function demoCommand(o: Omit<RunCommandOptions, 'scenario'> & { sce
   const outputDir = resolve(o.outputDir ?? join('results', runId));
   // Every flag is checked before a simulator starts: the plan of the comparison the demo will run, with
   // placeholder URLs where the stacks' addresses will go.
-  planCompare({ scenario, flags: { time: DEMO_TIME_S, ...o.flags }, compare: demoCompareFlags(DEMO_STACKS.map(() => ({ url: 'http://127.0.0.1:1/v1', ready: {} }))), dirs: [], ...(o.env ? { env: o.env } : {}) });
+  // --threshold and --slo reach the demo's comparison (its SLO is dynamo-short unless --slo names another).
+  const threshold = { ...(o.thresholds?.length ? { threshold: o.thresholds } : {}), ...(o.slo !== undefined ? { slo: o.slo } : {}) };
+  planCompare({ scenario, flags: { time: DEMO_TIME_S, ...o.flags }, compare: { ...demoCompareFlags(DEMO_STACKS.map(() => ({ url: 'http://127.0.0.1:1/v1', ready: {} }))), ...threshold }, dirs: [], ...(o.env ? { env: o.env } : {}) });
   const servers: SpawnedServer[] = [];
   try {
     const started = await Promise.all(DEMO_STACKS.map((s) => spawnServer('sim-main', [...s.args])));
@@ -61,7 +63,7 @@ export async function demoCommand(o: Omit<RunCommandOptions, 'scenario'> & { sce
     const r = await compareCommand({
       scenario,
       flags: { time: DEMO_TIME_S, ...o.flags },
-      compare: demoCompareFlags(started),
+      compare: { ...demoCompareFlags(started), ...threshold },
       dirs: [],
       outputDir,
       runId,
@@ -77,7 +79,8 @@ export async function demoCommand(o: Omit<RunCommandOptions, 'scenario'> & { sce
           `open ${join(r.outputDir, 'report.html')} for the CDFs, the per-round view and the server metrics.\n`,
       );
     }
-    return { exitCode: r.exitCode, outputDir: r.outputDir, results: r.report?.targets.flatMap((t) => t.runs) ?? [] };
+    // Thresholds are judged per target here (its runs pooled), one list per target.
+    return { exitCode: r.exitCode, outputDir: r.outputDir, results: r.report?.targets.flatMap((t) => t.runs) ?? [], thresholds: r.thresholds.map((t) => t.outcomes) };
   } finally {
     await Promise.all(servers.map((s) => s.stop()));
   }

@@ -6,6 +6,8 @@ import { ConfigError, ExitCode, InterruptedError, PdBenchError, TargetError } fr
 import { SIM_FLAGS, parseSimOptions } from '../sim/sim-options.js';
 import { VERSION } from '../version.js';
 import type { CompareFlags } from './compare-command.js';
+import type { GateFlags } from './gate-command.js';
+import type { SweepFlags } from './sweep-command.js';
 import { addRunOptions, explicitFlags } from './options.js';
 import type { RunCommandOptions } from './run-command.js';
 
@@ -57,6 +59,8 @@ export function buildProgram(): Command {
   addDemoAction(program);
   addRunCommand(program);
   addCompareCommand(program);
+  addGateCommand(program);
+  addSweepCommand(program);
   addReportCommand(program);
   addScenariosCommand(program);
   addSimCommand(program);
@@ -86,13 +90,25 @@ function runCommandOptions(o: OptionValues, flags: Record<string, unknown>, sign
     runId: o.runId as string | undefined,
     scrape: o.scrape as string[] | undefined,
     scrapeInterval: o.scrapeInterval as string | undefined,
+    thresholds: o.threshold as string[] | undefined,
+    slo: o.slo as string | undefined,
     signal,
   };
 }
 
+/**
+ * --threshold (repeatable; run, compare, gate, the demo) and, where the command has none of its own, --slo for
+ * goodput thresholds.
+ */
+function addThresholdOptions(cmd: Command, withSlo: boolean): Command {
+  cmd.option('--threshold <expr>', "a check on the result, e.g. 'ttft.p99<2s', 'error_rate<1%', '!target.saturated' (repeat; exit 6 when one breaks)", collect);
+  if (withSlo) cmd.option('--slo <spec>', 'per-request SLO for goodput and slo_attainment thresholds, e.g. ttft=2s,itl=50ms or a preset (dynamo-short, ...)');
+  return cmd;
+}
+
 /** The root command: `run` when --base-url is given, else the simulated demo. */
 function addDemoAction(program: Command): void {
-  addRunOptions(program).action(async (_opts, cmd: Command) => {
+  addThresholdOptions(addRunOptions(program), true).action(async (_opts, cmd: Command) => {
     const flags = explicitFlags(cmd);
     const o = cmd.opts();
     await withInterruptSignal(async (signal) => {
@@ -108,10 +124,13 @@ function addDemoAction(program: Command): void {
 }
 
 function addRunCommand(program: Command): void {
-  addRunOptions(
-    program
-      .command('run')
-      .description('run a scenario against an OpenAI-compatible target (--base-url required); never starts a simulator'),
+  addThresholdOptions(
+    addRunOptions(
+      program
+        .command('run')
+        .description('run a scenario against an OpenAI-compatible target (--base-url required); never starts a simulator'),
+    ),
+    true,
   ).action(async (_opts, cmd: Command) => {
     const o = cmd.opts();
     await withInterruptSignal(async (signal) => {
@@ -147,6 +166,7 @@ function addCompareCommand(program: Command): void {
     .option('--confidence <level>', 'interval level (default: 0.95)')
     .option('--min-effect <change>', 'smaller relative changes get no verdict even when significant (default: 1%)')
     .option('--force', 'compare saved runs even when their workloads differ');
+  addThresholdOptions(compare, false);
   compare.action(async (dirs: string[], _opts, cmd: Command) => {
     const o = cmd.opts();
     await withInterruptSignal(async (signal) => {
@@ -163,6 +183,73 @@ function addCompareCommand(program: Command): void {
       return r.exitCode;
     });
   });
+}
+
+function addSweepCommand(program: Command): void {
+  const sweep = addRunOptions(
+    program
+      .command('sweep')
+      .description(
+        'capacity planning: run one or more targets over a load axis (--qps or --users: a list, from:to:step, or from:to:xfactor),\n' +
+          'or search the largest load meeting an SLO (--find max-qps --slo SPEC); writes capacity.csv, capacity-summary.csv and\n' +
+          'report.html. With no target, sweeps the two simulated stacks',
+      ),
+  )
+    .option('--target <name=url[,model=m][,gpus=n][,api-key-env=VAR]>', 'a target to sweep (repeat); with one target --base-url works too', collect)
+    .option('--gpus <name=n>', 'GPUs behind a target, for per-GPU capacity (repeat; with --base-url just n)', collect)
+    .option('--baseline <name>', 'the target the others\' capacity per GPU is compared with (default: one named colocated or baseline, else the first)')
+    .option('--users <spec>', 'sweep the number of users instead of --qps, each keeping the scenario\'s pace (users / qps seconds between a user\'s turns)')
+    .option('--find <goal>', 'max-qps or max-users: bracket, then bisect, for the largest load meeting --slo')
+    .option('--slo <spec>', 'per-request SLO, as for compare (e.g. ttft=2s,itl=25ms or dynamo-short)')
+    .option('--attainment <share>', 'share of requests that must meet the SLO (default: 0.99)')
+    .option('--precision <change>', '--find: stop when the bracket is this narrow, relative (default: 5%)')
+    .option('--confidence <level>', 'level of the attainment intervals (default: 0.95)')
+    .option('--max-probes <n>', '--find: runs of one load whose interval straddles the goal, at most (default: 3)')
+    .option('--repeat <k>', 'runs per target at each point (default: 1)')
+    .option('--cooldown <seconds>', 'pause between runs (default: the scenario\'s --pause)')
+    .option('--max-points <n>', 'loads per target at most (default: 200; --find: 20)')
+    .option('--all-points', 'run every point: no stop after the first saturated point or two points below the SLO goal');
+  sweep.action(async (_opts, cmd: Command) => {
+    const o = cmd.opts();
+    await withInterruptSignal(async (signal) => {
+      const common = {
+        scenario: o.scenario as string | undefined,
+        flags: explicitFlags(cmd),
+        sweep: sweepFlags(o),
+        outputDir: o.outputDir as string | undefined,
+        runId: o.runId as string | undefined,
+        signal,
+      };
+      if (common.flags['base-url'] === undefined && !common.sweep.target?.length) {
+        const { sweepDemo } = await import('./sweep-demo.js');
+        return (await sweepDemo(common)).exitCode;
+      }
+      const { sweepCommand } = await import('./sweep-command.js');
+      return (await sweepCommand(common)).exitCode;
+    });
+  });
+}
+
+function sweepFlags(o: OptionValues): SweepFlags {
+  const str = (k: string): string | undefined => o[k] as string | undefined;
+  return {
+    target: o.target as string[] | undefined,
+    gpus: o.gpus as string[] | undefined,
+    baseline: str('baseline'),
+    users: str('users'),
+    find: str('find'),
+    slo: str('slo'),
+    attainment: str('attainment'),
+    precision: str('precision'),
+    confidence: str('confidence'),
+    maxProbes: str('maxProbes'),
+    repeat: str('repeat'),
+    cooldown: str('cooldown'),
+    maxPoints: str('maxPoints'),
+    allPoints: o.allPoints === true,
+    scrape: o.scrape as string[] | undefined,
+    scrapeInterval: str('scrapeInterval'),
+  };
 }
 
 function compareFlags(o: OptionValues): CompareFlags {
@@ -182,6 +269,71 @@ function compareFlags(o: OptionValues): CompareFlags {
     scrape: o.scrape as string[] | undefined,
     scrapeInterval: o.scrapeInterval as string | undefined,
     force: o.force === true,
+    threshold: o.threshold as string[] | undefined,
+  };
+}
+
+function addGateCommand(program: Command): void {
+  const gate = addThresholdOptions(
+    addRunOptions(
+      program
+        .command('gate')
+        .description(
+          'nightly regression gate: run the scenario now (--base-url) or take a saved result (--current DIR) and compare it with a ' +
+            'baseline (--baseline DIR or --baseline-store DIR), metric by metric with bootstrap intervals and tolerances, and check ' +
+            'thresholds; exit 0 pass, 6 threshold breached, 7 regression, 8 inconclusive',
+        ),
+    ),
+    true,
+  )
+    .option('--current <dir>', 'a saved run or comparison directory to gate instead of running now')
+    .option('--baseline <dir>', 'a saved run or comparison directory to compare with (of the same workload)')
+    .option('--baseline-store <dir>', "baselines by target label and workload fingerprint, and history.csv of every gate run")
+    .option('--target-label <name>', 'the target: its key in the baseline store, and which target of a comparison directory (default: default)')
+    .option('--tolerance <metric=change>', 'how much change a metric tolerates, e.g. ttft.p99=10%, itl=5% (its p50/p90/p99), error_rate=1% (points), or =off (repeat)', collect)
+    .option('--update-baseline', "with --baseline-store: tonight's result becomes the baseline when the gate passes")
+    .option('--label <text>', 'the history row\'s label (default: $GITHUB_SHA, $CI_COMMIT_SHA, $BUILDKITE_COMMIT, $CIRCLE_SHA1 or $GIT_COMMIT)')
+    .option('--junit <file>', 'write a JUnit XML file: one test case per gated metric and threshold')
+    .option('--markdown <file>', 'write the gate as markdown (also appended to $GITHUB_STEP_SUMMARY when set)')
+    .option('--trend <n>', 'gate runs of this target and workload shown in the trend (default: 10)')
+    .option('--iterations <n>', 'bootstrap resamples (default: 2000)')
+    .option('--confidence <level>', 'interval level (default: 0.95)');
+  gate.action(async (_opts, cmd: Command) => {
+    const o = cmd.opts();
+    await withInterruptSignal(async (signal) => {
+      const { gateCommand } = await import('./gate-command.js');
+      const r = await gateCommand({
+        scenario: o.scenario as string | undefined,
+        flags: explicitFlags(cmd),
+        gate: gateFlags(o),
+        outputDir: o.outputDir as string | undefined,
+        runId: o.runId as string | undefined,
+        scrape: o.scrape as string[] | undefined,
+        scrapeInterval: o.scrapeInterval as string | undefined,
+        signal,
+      });
+      return r.exitCode;
+    });
+  });
+}
+
+function gateFlags(o: OptionValues): GateFlags {
+  const str = (k: string): string | undefined => o[k] as string | undefined;
+  return {
+    current: str('current'),
+    baseline: str('baseline'),
+    baselineStore: str('baselineStore'),
+    targetLabel: str('targetLabel'),
+    tolerance: o.tolerance as string[] | undefined,
+    threshold: o.threshold as string[] | undefined,
+    slo: str('slo'),
+    iterations: str('iterations'),
+    confidence: str('confidence'),
+    junit: str('junit'),
+    markdown: str('markdown'),
+    updateBaseline: o.updateBaseline === true,
+    label: str('label'),
+    trend: str('trend'),
   };
 }
 

@@ -1,6 +1,7 @@
 // `pd-bench run`: resolve config, preflight the target, run each QPS point, stream requests.csv, write
 // summary.json / summary.csv, print summaries. A plain async function so tests can call it directly.
 // --workers N runs each point over N worker threads (driver/worker-pool.ts); the files are the same.
+// --threshold (and a scenario's thresholds:) are judged per point after its files are written: a breach exits 6.
 import { availableParallelism } from 'node:os';
 import { join, resolve } from 'node:path';
 import { preflight } from '../client/preflight.js';
@@ -8,6 +9,11 @@ import type { RunConfig } from '../config/options.js';
 import { resolveConfig } from '../config/resolve.js';
 import { loadScenario } from '../config/scenario.js';
 import { clientBound } from '../metrics/client-health.js';
+import { evaluateSlo, parseSlo, type SloSpec } from '../metrics/slo.js';
+import { toSample } from '../compare/samples.js';
+import type { RequestSample } from '../compare/types.js';
+import { evaluateThresholds, type Threshold, type ThresholdOutcome } from '../gate/thresholds.js';
+import { formatThresholdOutcomes, planThresholds } from './threshold-flags.js';
 import { RunSink } from './run-sink.js';
 import { scraperFor } from './scrape-flags.js';
 import { ConfigError, ExitCode, IssueCollector } from '../errors.js';
@@ -15,6 +21,7 @@ import { prepareOutputDir, writeSummaryCsv } from '../store/run-files.js';
 import type { RunResult } from '../result/schema.js';
 import { execute, type ExecutionTarget } from '../driver/executor.js';
 import { TextFactory } from '../workload/text.js';
+import { INSECURE_WARNING, tlsSettings } from '../util/tls.js';
 
 export interface RunCommandOptions {
   scenario?: string | undefined;
@@ -31,12 +38,23 @@ export interface RunCommandOptions {
   scrapeInterval?: string | undefined;
   /** Label printed before progress lines (e.g. the target name in a demo). */
   label?: string;
+  /** --threshold expressions, raw (a scenario's `thresholds:` are added first). */
+  thresholds?: string[] | undefined;
+  /** --slo, raw: makes goodput and slo_attainment available to thresholds. */
+  slo?: string | undefined;
+  /**
+   * Called after the preflight resolved the model and before any measured traffic; a ConfigError thrown here
+   * stops the command with exit 2 (gate: the run must be of the baseline's workload).
+   */
+  beforeTraffic?: (planned: { config: RunConfig & { baseUrl: string; model: string }; scenarioName: string | undefined }) => void;
 }
 
 export interface RunCommandResult {
   exitCode: number;
   outputDir: string;
   results: RunResult[];
+  /** Per result (same order), the outcome of every threshold; empty lists when there were none. */
+  thresholds: ThresholdOutcome[][];
 }
 
 export function defaultRunId(scenario: string | undefined, now = new Date()): string {
@@ -54,7 +72,11 @@ export async function runCommand(o: RunCommandOptions): Promise<RunCommandResult
   if (resolved && !resolved.config.baseUrl) {
     c.add({ field: '--base-url', value: null, allowed: 'required for `run`: the OpenAI-compatible /v1 root, e.g. http://localhost:30080/v1 (or run `npx pd-bench` alone for the simulated demo)' });
   }
-  const scrapePlan = c.attempt(() => scraperFor(o.scrape ?? [], o.scrapeInterval));
+  // The CA file is read now: a bad one stops the run before any traffic (a worker re-reads it from the config).
+  const tls = resolved ? c.attempt(() => tlsSettings(resolved.config, o.env ?? process.env)) : undefined;
+  const scrapePlan = c.attempt(() => scraperFor(o.scrape ?? [], o.scrapeInterval, undefined, tls));
+  const slo = o.slo !== undefined ? c.attempt(() => parseSlo(o.slo as string)) : null;
+  const thresholds = c.attempt(() => planThresholds(scenario, o.thresholds, slo)) ?? [];
   c.throwIfAny();
   const { config, scenarioName } = resolved as NonNullable<typeof resolved>;
   const scrapes = scrapePlan as NonNullable<typeof scrapePlan>;
@@ -63,15 +85,17 @@ export async function runCommand(o: RunCommandOptions): Promise<RunCommandResult
   const outputDir = resolve(o.outputDir ?? join('results', runId));
   // Before any traffic: nothing measured may be lost to an unwritable directory found at the end.
   for (const qps of config.qps) prepareOutputDir(config.qps.length > 1 ? join(outputDir, `qps-${qps}`) : outputDir);
+  if (config.insecure) stderr.write(INSECURE_WARNING + '\n');
   let model = config.model;
   if (config.preflight) {
-    const pf = await preflight({ baseUrl, model, apiKey: config.apiKey, endpoint: config.endpoint, userIdHeader: config.userIdHeader, signal: o.signal });
+    const pf = await preflight({ baseUrl, model, apiKey: config.apiKey, endpoint: config.endpoint, userIdHeader: config.userIdHeader, signal: o.signal, tls });
     model = pf.model;
     for (const w of pf.warnings) stderr.write(`warning: ${w}\n`);
   } else if (!model) {
     throw new ConfigError([{ field: '--model', value: null, allowed: 'required with --no-preflight (without preflight pd-bench cannot ask GET /models)' }]);
   }
   const full: RunConfig & { baseUrl: string; model: string } = { ...config, baseUrl, model: model as string };
+  o.beforeTraffic?.({ config: full, scenarioName });
   // Worker threads build their own (a TextFactory cannot cross threads); only one thread needs this one.
   const text = full.workers > 1 ? undefined : new TextFactory(full.seed);
   const points = full.qps;
@@ -88,6 +112,23 @@ export async function runCommand(o: RunCommandOptions): Promise<RunCommandResult
     stderr,
   });
   const hooks = sink.hooks();
+  // Goodput needs every request judged against the SLO: collected only when an SLO was asked for.
+  const samples = new Map<number, RequestSample[]>();
+  const open = hooks.open;
+  if (slo && open) {
+    hooks.open = (slot) => {
+      const h = open(slot);
+      const list: RequestSample[] = [];
+      samples.set(slot.pointIndex, list);
+      return {
+        ...h,
+        onRecord: (r) => {
+          h.onRecord?.(r);
+          if (r.phase === 'measure') list.push(toSample(r, 0));
+        },
+      };
+    };
+  }
   await execute(
     { targets: [target], config: full, points, order: 'sequential', repeat: 1, cooldownS: full.pause, history: 'live', runId, scenario: scenarioName, ...(text ? { text } : {}) },
     {
@@ -104,7 +145,20 @@ export async function runCommand(o: RunCommandOptions): Promise<RunCommandResult
   const results = sink.results;
   if (points.length > 1 && results.length > 0) writeSummaryCsv(outputDir, results);
   const interrupted = o.signal?.aborted ?? false;
-  return { exitCode: exitCodeFor({ interrupted, writeError: sink.writeError || sink.crash !== undefined, strict: full.strict, failOnSaturation: full.failOnSaturation, results }), outputDir, results };
+  const outcomes = judgeThresholds(thresholds, results, slo ?? null, (i) => samples.get(i), stdout);
+  const breached = outcomes.some((list) => list.some((x) => !x.passed));
+  return { exitCode: exitCodeFor({ interrupted, writeError: sink.writeError || sink.crash !== undefined, strict: full.strict, failOnSaturation: full.failOnSaturation, thresholdBreached: breached, results }), outputDir, results, thresholds: outcomes };
+}
+
+/** Every threshold against every point's result (goodput from its samples when an SLO was given), printed. */
+function judgeThresholds(ts: Threshold[], results: readonly RunResult[], slo: SloSpec | null, samplesAt: (i: number) => RequestSample[] | undefined, stdout: NodeJS.WritableStream): ThresholdOutcome[][] {
+  if (ts.length === 0) return results.map(() => []);
+  return results.map((r, i) => {
+    const s = slo ? evaluateSlo(samplesAt(i) ?? [], slo, r.throughput.measuredDurationS, null) : null;
+    const outcomes = evaluateThresholds(ts, r, { goodput: s ? s.requestGoodput : null, sloAttainment: s ? s.attainment : null });
+    stdout.write(formatThresholdOutcomes(results.length > 1 ? r.label : '', outcomes) + '\n');
+    return outcomes;
+  });
 }
 
 /** The one-line suggestion after a single-threaded run whose client could not keep up. */
@@ -123,12 +177,14 @@ export function workersHint(result: RunResult, cores = availableParallelism()): 
 
 /**
  * The exit code of a finished run: interrupt beats write failure (or a failed worker) beats an unhealthy client
- * under --strict, which beats a saturated target under --fail-on-saturation.
+ * under --strict, which beats a saturated target under --fail-on-saturation, which beats a breached threshold (an
+ * unhealthy client or a saturated target explains a breach, not the other way round).
  */
-export function exitCodeFor(o: { interrupted: boolean; writeError: boolean; strict: boolean; failOnSaturation?: boolean; results: readonly RunResult[] }): number {
+export function exitCodeFor(o: { interrupted: boolean; writeError: boolean; strict: boolean; failOnSaturation?: boolean; thresholdBreached?: boolean; results: readonly RunResult[] }): number {
   if (o.interrupted) return ExitCode.interrupted;
   if (o.writeError) return ExitCode.failure;
   if (o.strict && o.results.some((r) => !r.client.healthy)) return ExitCode.unhealthy;
   if (o.failOnSaturation && o.results.some((r) => r.target.saturated === true)) return ExitCode.saturated;
+  if (o.thresholdBreached) return ExitCode.thresholdBreached;
   return ExitCode.ok;
 }

@@ -18,8 +18,8 @@ export interface RunSinkOptions<T extends ExecutionTarget> {
   dirOf: (slot: RunSlot<T>) => string;
   /** The run's name on progress and window lines. */
   labelOf: (slot: RunSlot<T>) => string;
-  /** 'full': the whole console summary on stdout (run); 'line': one line per run on stderr (compare). */
-  summary: 'full' | 'line';
+  /** 'full': the whole console summary on stdout (run); 'line': one line per run on stderr (compare); 'none': the caller prints its own (sweep). */
+  summary: 'full' | 'line' | 'none';
   scrapes?: ScrapePlan;
   /** Runs sharing the terminal at once (simultaneous order): only this one shows progress. */
   showProgress?: (slot: RunSlot<T>) => boolean;
@@ -76,7 +76,7 @@ export class RunSink<T extends ExecutionTarget> {
     return {
       onStart: ({ wallStartMs }) => writer.setOrigin(wallStartMs),
       onRecord: (r) => writer.write(r),
-      ...(progress ? { onWindow: (w) => progress.log(formatWindow(w, label)), onProgress: (p) => progress.update(p) } : {}),
+      ...(progress ? { onWindow: (w) => progress.log(formatWindow(w, label, o.config.logInterval)), onProgress: (p) => progress.update(p) } : {}),
       ...(scraper ? { scraper } : {}),
     };
   }

@@ -3,6 +3,7 @@
 import { Scraper, maskCredentials, parseScrapeTargets, type ScrapeTarget } from '../scrape/scraper.js';
 import type { ScrapeResult, ServerScraper } from '../scrape/types.js';
 import { ConfigError, type ConfigIssue } from '../errors.js';
+import type { TlsSettings } from '../util/tls.js';
 
 export const DEFAULT_SCRAPE_INTERVAL_S = 5;
 
@@ -16,11 +17,11 @@ export function parseScrapeInterval(raw: string | undefined): number {
 }
 
 /** A scraper that is built when the run's measured phase starts (series times are seconds since then). */
-export function serverScraper(targets: ScrapeTarget[], intervalS: number): ServerScraper {
+export function serverScraper(targets: ScrapeTarget[], intervalS: number, tls?: TlsSettings): ServerScraper {
   let s: Scraper | undefined;
   return {
     start(origin: bigint): void {
-      s = new Scraper({ targets, intervalS }, origin);
+      s = new Scraper({ targets, intervalS, tls }, origin);
       s.start();
     },
     stop(): Promise<ScrapeResult> {
@@ -34,8 +35,8 @@ export interface ScrapePlan {
   forTarget(name: string): ServerScraper | undefined;
 }
 
-/** `targetNames` undefined: a plain run (role=URL); otherwise compare (target:role=URL). */
-export function scraperFor(raw: readonly string[], intervalRaw: string | undefined, targetNames?: readonly string[]): ScrapePlan {
+/** `targetNames` undefined: a plain run (role=URL); otherwise compare (target:role=URL). `tls`: --ca-file / --insecure. */
+export function scraperFor(raw: readonly string[], intervalRaw: string | undefined, targetNames?: readonly string[], tls?: TlsSettings): ScrapePlan {
   const intervalS = parseScrapeInterval(intervalRaw);
   const byTarget = new Map<string, string[]>();
   const issues: ConfigIssue[] = [];
@@ -66,7 +67,7 @@ export function scraperFor(raw: readonly string[], intervalRaw: string | undefin
   return {
     forTarget(name: string): ServerScraper | undefined {
       const t = parsed.get(targetNames ? name : '');
-      return t && t.length > 0 ? serverScraper(t, intervalS) : undefined;
+      return t && t.length > 0 ? serverScraper(t, intervalS, tls) : undefined;
     },
   };
 }

@@ -9,17 +9,18 @@ interface Usage {
   prompt_tokens_details?: { cached_tokens?: number } | null;
 }
 
+// Field types as a server ought to send them are not trusted: what arrives is checked where it is read.
 interface Choice {
-  delta?: { content?: string | null; reasoning_content?: string | null; reasoning?: string | null } | null;
-  text?: string | null;
-  finish_reason?: string | null;
+  delta?: { content?: unknown; reasoning_content?: unknown; reasoning?: unknown } | null;
+  text?: unknown;
+  finish_reason?: unknown;
 }
 
 interface StreamChunk {
   choices?: Choice[] | null;
   usage?: Usage | null;
   error?: unknown;
-  timings?: { prompt_n?: number; prompt_ms?: number; predicted_n?: number; predicted_ms?: number; cache_n?: number };
+  timings?: { prompt_n?: unknown; prompt_ms?: unknown; predicted_n?: unknown; predicted_ms?: unknown; cache_n?: unknown } | null;
   // A non-streamed response (stream:false honoured by a router): message instead of delta.
   object?: string;
 }
@@ -88,18 +89,20 @@ export class OpenAIStreamState {
     const choice = chunk.choices?.[0];
     if (choice) {
       const d = choice.delta;
+      // Every field is checked for its type, not just presence: a server may send anything, and a number or
+      // object taken as text (or as a finish_reason) would count as a token and end up in the record mistyped.
       if (d) {
         // Reasoning text counts as output: the user sees the model working (multi-round-qa.py does the same).
         const r = d.reasoning_content ?? d.reasoning;
-        if (r) tokenText = r;
-        if (d.content) tokenText = tokenText ? tokenText + d.content : d.content;
+        if (typeof r === 'string') tokenText = r;
+        if (typeof d.content === 'string') tokenText += d.content;
       } else if (typeof choice.text === 'string') {
         tokenText = choice.text;
       } else {
-        const msg = (choice as { message?: { content?: string | null } }).message;
-        if (msg?.content) tokenText = msg.content;
+        const msg = (choice as { message?: { content?: unknown } | null }).message;
+        if (typeof msg?.content === 'string') tokenText = msg.content;
       }
-      if (choice.finish_reason) this.finishReason = choice.finish_reason;
+      if (typeof choice.finish_reason === 'string' && choice.finish_reason) this.finishReason = choice.finish_reason;
     }
     let tokensInChunk = tokenText ? 1 : 0;
     const u = chunk.usage;
@@ -119,14 +122,14 @@ export class OpenAIStreamState {
       const cached = u.prompt_tokens_details?.cached_tokens;
       if (typeof cached === 'number') this.cachedTokens = cached;
     }
-    if (chunk.timings) {
+    if (typeof chunk.timings === 'object' && chunk.timings !== null) {
       const t = chunk.timings;
       this.serverTimings = {
-        promptN: t.prompt_n,
-        promptMs: t.prompt_ms,
-        predictedN: t.predicted_n,
-        predictedMs: t.predicted_ms,
-        cacheN: t.cache_n,
+        promptN: numberOrUndefined(t.prompt_n),
+        promptMs: numberOrUndefined(t.prompt_ms),
+        predictedN: numberOrUndefined(t.predicted_n),
+        predictedMs: numberOrUndefined(t.predicted_ms),
+        cacheN: numberOrUndefined(t.cache_n),
       };
     }
     if (tokenText) {
@@ -140,6 +143,20 @@ export class OpenAIStreamState {
   #fail(errorClass: ErrorClass, message: string): void {
     if (!this.error) this.error = { errorClass, message };
   }
+}
+
+function numberOrUndefined(v: unknown): number | undefined {
+  return typeof v === 'number' ? v : undefined;
+}
+
+/**
+ * How a response body that ended (no network error) is classified: the first error the stream carried, else
+ * incomplete when it never said it was done; undefined when it completed.
+ */
+export function streamOutcome(s: OpenAIStreamState): { errorClass: ErrorClass; message: string } | undefined {
+  if (s.error) return s.error;
+  if (!s.complete) return { errorClass: 'incomplete_stream', message: 'stream ended without finish_reason or [DONE]' };
+  return undefined;
 }
 
 export function excerpt(s: string, max = 300): string {

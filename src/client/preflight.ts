@@ -1,6 +1,7 @@
 // Preflight: before any measured traffic, prove the target is an OpenAI-compatible server that accepts our
 // requests (GET /models, then one short streamed request), failing fast with the URL and the cause.
-import { request } from '../util/undici.js';
+import { Agent, request } from '../util/undici.js';
+import { tlsHint, type TlsSettings } from '../util/tls.js';
 import type { Endpoint } from '../config/options.js';
 import { InterruptedError, TargetError } from '../errors.js';
 import { requestBody } from './openai-request.js';
@@ -24,6 +25,8 @@ export interface PreflightOptions {
   timeoutMs?: number;
   /** The user's interrupt: stops the preflight at once (InterruptedError, exit 130). */
   signal?: AbortSignal | undefined;
+  /** --ca-file / --insecure (default: undici's global agent, Node's trust store). */
+  tls?: TlsSettings | undefined;
 }
 
 /** One line on why a request failed: error codes as words, a timeout as what it means. */
@@ -40,6 +43,16 @@ export function throwIfInterrupted(signal: AbortSignal | undefined, during: stri
 }
 
 export async function preflight(o: PreflightOptions): Promise<PreflightResult> {
+  // Its own agent only when TLS settings differ from the global agent's; closed however the preflight ends.
+  const dispatcher = o.tls ? new Agent({ connect: { ...o.tls } }) : undefined;
+  try {
+    return await check(o, dispatcher);
+  } finally {
+    await dispatcher?.close();
+  }
+}
+
+async function check(o: PreflightOptions, dispatcher: Agent | undefined): Promise<PreflightResult> {
   const timeoutMs = o.timeoutMs ?? 30_000;
   const modelsUrl = `${o.baseUrl}/models`;
   const headers: Record<string, string> = { accept: 'application/json' };
@@ -48,7 +61,7 @@ export async function preflight(o: PreflightOptions): Promise<PreflightResult> {
   let text: string;
   const limit = deadline(timeoutMs, o.signal);
   try {
-    const res = await request(modelsUrl, { method: 'GET', headers, signal: limit.signal });
+    const res = await request(modelsUrl, { method: 'GET', headers, signal: limit.signal, ...(dispatcher ? { dispatcher } : {}) });
     status = res.statusCode;
     text = await res.body.text();
   } catch (err) {
@@ -56,7 +69,8 @@ export async function preflight(o: PreflightOptions): Promise<PreflightResult> {
     if ((err as { name?: string }).name === 'TimeoutError') {
       throw new TargetError('PDB_TARGET_UNREACHABLE', modelsUrl, `GET ${modelsUrl}: ${causeText(err, timeoutMs)} (the server accepted the connection but did not answer)`, { cause: err });
     }
-    throw new TargetError('PDB_TARGET_UNREACHABLE', modelsUrl, `cannot reach ${modelsUrl}: ${causeText(err, timeoutMs)} (is the server or port-forward running?)`, { cause: err });
+    const hint = tlsHint(err) || ' (is the server or port-forward running?)';
+    throw new TargetError('PDB_TARGET_UNREACHABLE', modelsUrl, `cannot reach ${modelsUrl}: ${causeText(err, timeoutMs)}${hint}`, { cause: err });
   } finally {
     limit.clear();
   }
@@ -94,6 +108,7 @@ export async function preflight(o: PreflightOptions): Promise<PreflightResult> {
     timeoutName: 'the preflight timeout of',
     userIdHeader: o.userIdHeader,
     t0: process.hrtime.bigint(),
+    tls: o.tls,
   });
   try {
     const rec = await client.send({

@@ -2,7 +2,8 @@
 // llama.cpp's llama-server both serve /tokenize and /detokenize at the server root (beside /v1) with
 // different shapes; the dialect is detected once. Chat prompts are counted as the server will serve them:
 // vLLM tokenizes `messages` through its chat template, llama-server renders them with /apply-template first.
-import { request } from '../util/undici.js';
+import { Agent, request } from '../util/undici.js';
+import { tlsHint, type TlsSettings } from '../util/tls.js';
 import { TargetError } from '../errors.js';
 import { causeText, throwIfInterrupted } from './preflight.js';
 import { deadline } from '../util/deadline.js';
@@ -21,6 +22,8 @@ export interface ServerTokenizerOptions {
   timeoutMs?: number;
   /** The user's interrupt: stops the fitting at once (InterruptedError, exit 130). */
   signal?: AbortSignal | undefined;
+  /** --ca-file / --insecure (default: undici's global agent, Node's trust store). */
+  tls?: TlsSettings | undefined;
 }
 
 const isNumberArray = (v: unknown): v is number[] => Array.isArray(v) && v.every((x) => typeof x === 'number');
@@ -29,11 +32,18 @@ export class ServerTokenizer implements PromptTokenizer {
   readonly root: string;
   readonly dialect: TokenizerDialect;
   #o: ServerTokenizerOptions;
+  #dispatcher: Agent | undefined;
 
-  private constructor(o: ServerTokenizerOptions, root: string, dialect: TokenizerDialect) {
+  private constructor(o: ServerTokenizerOptions, root: string, dialect: TokenizerDialect, dispatcher: Agent | undefined) {
     this.#o = o;
     this.root = root;
     this.dialect = dialect;
+    this.#dispatcher = dispatcher;
+  }
+
+  /** Closes the connections of its own TLS agent, if it has one (the global agent is not ours to close). */
+  async close(): Promise<void> {
+    await this.#dispatcher?.close();
   }
 
   /** The server root: the base URL without its trailing /v1. */
@@ -44,12 +54,17 @@ export class ServerTokenizer implements PromptTokenizer {
   /** Finds out which dialect the target speaks, or fails with the URL and what it answered. */
   static async connect(o: ServerTokenizerOptions): Promise<ServerTokenizer> {
     const root = ServerTokenizer.rootOf(o.baseUrl);
-    const probe = new ServerTokenizer(o, root, 'vllm');
-    // One body both understand: vLLM reads `prompt` (and answers with `count`), llama-server reads `content`.
-    const doc = await probe.#post('/tokenize', { model: o.model, prompt: 'hello', content: 'hello', add_special_tokens: false, add_special: false });
-    if (typeof doc.count === 'number') return probe;
-    if (isNumberArray(doc.tokens)) return new ServerTokenizer(o, root, 'llamacpp');
-    throw new TargetError('PDB_TARGET_REJECTED', `${root}/tokenize`, `--tokenizer server: ${root}/tokenize answered an unknown shape: ${excerpt(JSON.stringify(doc))}`);
+    const probe = new ServerTokenizer(o, root, 'vllm', o.tls ? new Agent({ connect: { ...o.tls } }) : undefined);
+    try {
+      // One body both understand: vLLM reads `prompt` (and answers with `count`), llama-server reads `content`.
+      const doc = await probe.#post('/tokenize', { model: o.model, prompt: 'hello', content: 'hello', add_special_tokens: false, add_special: false });
+      if (typeof doc.count === 'number') return probe;
+      if (isNumberArray(doc.tokens)) return new ServerTokenizer(o, root, 'llamacpp', probe.#dispatcher);
+      throw new TargetError('PDB_TARGET_REJECTED', `${root}/tokenize`, `--tokenizer server: ${root}/tokenize answered an unknown shape: ${excerpt(JSON.stringify(doc))}`);
+    } catch (err) {
+      await probe.close();
+      throw err;
+    }
   }
 
   async #post(path: string, body: unknown): Promise<Record<string, unknown>> {
@@ -61,12 +76,12 @@ export class ServerTokenizer implements PromptTokenizer {
     const timeoutMs = this.#o.timeoutMs ?? 60_000;
     const limit = deadline(timeoutMs, this.#o.signal);
     try {
-      const res = await request(url, { method: 'POST', headers, body: JSON.stringify(body), signal: limit.signal });
+      const res = await request(url, { method: 'POST', headers, body: JSON.stringify(body), signal: limit.signal, ...(this.#dispatcher ? { dispatcher: this.#dispatcher } : {}) });
       status = res.statusCode;
       text = await res.body.text();
     } catch (err) {
       throwIfInterrupted(this.#o.signal, 'prompt fitting (--tokenizer server)');
-      throw new TargetError('PDB_TARGET_UNREACHABLE', url, `--tokenizer server: POST ${url}: ${causeText(err, timeoutMs)}`, { cause: err });
+      throw new TargetError('PDB_TARGET_UNREACHABLE', url, `--tokenizer server: POST ${url}: ${causeText(err, timeoutMs)}${tlsHint(err)}`, { cause: err });
     } finally {
       limit.clear();
     }

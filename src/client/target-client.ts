@@ -5,9 +5,10 @@ import { Pool } from '../util/undici.js';
 import type { Dispatcher } from 'undici';
 import type { Endpoint } from '../config/options.js';
 import type { ErrorClass, Phase, RequestRecord } from '../result/record.js';
-import { OpenAIStreamState, excerpt } from './openai-stream.js';
+import { OpenAIStreamState, excerpt, streamOutcome } from './openai-stream.js';
 import { SseParser } from './sse-parser.js';
 import { onAbort } from '../util/abort-fanout.js';
+import { isCertificateError, type TlsSettings } from '../util/tls.js';
 
 export interface ClientOptions {
   baseUrl: string;
@@ -22,6 +23,8 @@ export interface ClientOptions {
   /** The run's time origin (process.hrtime.bigint()). */
   t0: bigint;
   extraHeaders?: Record<string, string>;
+  /** --ca-file / --insecure for an https:// target (default: Node's trust store). */
+  tls?: TlsSettings | undefined;
 }
 
 export interface TurnRequest {
@@ -52,6 +55,8 @@ export function endpointPath(baseUrl: string, endpoint: Endpoint): string {
 }
 
 export function classifyNetworkError(err: unknown, gotHeaders: boolean): ErrorClass {
+  // A certificate that did not verify: no connection to send on, like a refused one.
+  if (isCertificateError(err)) return 'connect_error';
   const code = (err as { code?: string } | undefined)?.code ?? '';
   switch (code) {
     case 'ECONNREFUSED':
@@ -111,6 +116,7 @@ export class TargetClient implements TurnSender {
       keepAliveMaxTimeout: 600_000,
       headersTimeout: 0,
       bodyTimeout: 0,
+      ...(options.tls ? { connect: { ...options.tls } } : {}),
     });
     this.#path = endpointPath(options.baseUrl, options.endpoint);
     this.#headers = {
@@ -250,9 +256,8 @@ class TurnExchange implements Dispatcher.DispatchHandler {
       this.#finish('failed', 'parse_error', errorText(err));
       return;
     }
-    const s = this.#state;
-    if (s.error) this.#finish('failed', s.error.errorClass, s.error.message);
-    else if (!s.complete) this.#finish('failed', 'incomplete_stream', 'stream ended without finish_reason or [DONE]');
+    const failure = streamOutcome(this.#state);
+    if (failure) this.#finish('failed', failure.errorClass, failure.message);
     else this.#finish('ok', undefined, undefined);
   }
 

@@ -23,7 +23,8 @@ function parseGpus(v: string): number | undefined {
   return Number.isInteger(n) && n >= 1 && n <= 100_000 ? n : undefined;
 }
 
-export function parseTargets(raw: readonly string[], gpus: readonly string[], env: Record<string, string | undefined>): TargetSpec[] {
+/** `minTargets`: compare needs two or more; a sweep takes one. */
+export function parseTargets(raw: readonly string[], gpus: readonly string[], env: Record<string, string | undefined>, minTargets = 2): TargetSpec[] {
   const issues: ConfigIssue[] = [];
   const out: TargetSpec[] = [];
   const urlSpec = optionByName('base-url');
@@ -58,7 +59,7 @@ export function parseTargets(raw: readonly string[], gpus: readonly string[], en
     out.push(t);
   }
   issues.push(...applyGpus(out, gpus));
-  if (issues.length === 0 && out.length < 2) issues.push({ field: '--target', value: raw, allowed: 'allowed: two or more targets (--target a=URL --target b=URL), or two or more saved result directories' });
+  if (issues.length === 0 && out.length < minTargets) issues.push({ field: '--target', value: raw, allowed: 'allowed: two or more targets (--target a=URL --target b=URL), or two or more saved result directories' });
   if (issues.length > 0) throw new ConfigError(issues);
   return out;
 }

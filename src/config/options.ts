@@ -12,6 +12,10 @@ export interface RunConfig {
   model: string | undefined;
   /** Never serialized: `redactConfig` removes it. */
   apiKey: string | undefined;
+  /** A PEM bundle of CAs trusted for HTTPS targets, besides Node's own (the path, not its contents). */
+  caFile: string | undefined;
+  /** Skip TLS certificate verification (self-signed test stacks). */
+  insecure: boolean;
   endpoint: Endpoint;
   numUsers: number;
   numRounds: number;
@@ -73,6 +77,10 @@ export const RUN_OPTIONS: readonly OptionSpec[] = [
     description: 'model name sent in every request (default: the first id from GET /models)' },
   { key: 'apiKey', name: 'api-key', type: 'string', arg: 'key', default: undefined, cliOnly: true,
     description: 'bearer token (default: $OPENAI_API_KEY, which other users cannot see in ps); never written to any output' },
+  { key: 'caFile', name: 'ca-file', type: 'string', arg: 'path', default: undefined, cliOnly: true,
+    description: 'PEM bundle of CA certificates to trust for https:// targets and --scrape endpoints, in addition to the system ones (default: none; NODE_EXTRA_CA_CERTS also works)' },
+  { key: 'insecure', name: 'insecure', type: 'bool', default: false, cliOnly: true,
+    description: 'skip TLS certificate verification (self-signed test stacks only; prints a warning)' },
   { key: 'endpoint', name: 'endpoint', type: 'enum', arg: 'kind', default: 'chat', choices: ['chat', 'completions'],
     description: 'API to call: chat (/chat/completions) or completions (/completions)' },
   { key: 'numUsers', name: 'num-users', type: 'int', arg: 'n', default: 10, min: 1, max: 1_000_000,

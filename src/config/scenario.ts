@@ -23,6 +23,11 @@ export interface ScenarioFile {
   description: string | undefined;
   /** Raw field values keyed by option name (kebab-case), not yet validated. */
   fields: Record<string, unknown>;
+  /**
+   * The `thresholds:` list (k6-like checks such as `ttft.p99<2s`), as written: not a run option, so kept apart
+   * from `fields`; gate/thresholds.ts parses them. loadScenario always sets it (empty when the file has none).
+   */
+  thresholds?: string[];
 }
 
 const EXTENSIONS = ['.yaml', '.yml', '.json'];
@@ -71,11 +76,20 @@ export function loadScenario(nameOrPath: string): ScenarioFile {
   if (doc === null || typeof doc !== 'object' || Array.isArray(doc)) {
     throw new ConfigError([{ field: '--scenario', value: nameOrPath, allowed: 'the file must hold a mapping of field: value' }]);
   }
-  const { name, description, ...fields } = doc as Record<string, unknown>;
+  const { name, description, thresholds, ...fields } = doc as Record<string, unknown>;
   return {
     name: typeof name === 'string' ? name : basename(path, extname(path)),
     path,
     description: typeof description === 'string' ? description : undefined,
     fields,
+    thresholds: thresholdList(thresholds, path),
   };
+}
+
+/** `thresholds:` as a list of strings (one string is a list of one); anything else is a ConfigError. */
+function thresholdList(raw: unknown, path: string): string[] {
+  if (raw === undefined || raw === null) return [];
+  if (typeof raw === 'string') return [raw];
+  if (Array.isArray(raw) && raw.every((t) => typeof t === 'string')) return raw as string[];
+  throw new ConfigError([{ field: 'thresholds', value: raw, allowed: 'allowed: a list of threshold expressions such as ["ttft.p99<2s", "error_rate<1%"]', source: `scenario ${path}` }]);
 }

@@ -96,7 +96,8 @@ export function runOrder<T>(targets: readonly T[], order: RunOrder, repeat: numb
   return waves;
 }
 
-function sleep(ms: number, signal?: AbortSignal): Promise<void> {
+/** Resolves after `ms`, or at once when `signal` aborts. */
+export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
   return new Promise((resolve) => {
     if (signal?.aborted || ms <= 0) return resolve();
     const t = setTimeout(() => {

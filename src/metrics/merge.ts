@@ -9,6 +9,7 @@ import { METRIC_NAMES, type ClientHealth, type MetricBlock, type MetricName, typ
 import type { ScrapeResult } from '../result/server-metrics.js';
 import { vllmCompatibleKeys } from '../result/vllm-keys.js';
 import { mergeBlocks, mergeSigned, mergeStats, weighted } from './merge-stats.js';
+import { isTokenSourceNote, tokenSourceNote } from './token-notes.js';
 import { sumRunCounts } from './round-aggregator.js';
 
 /**
@@ -148,13 +149,14 @@ const SUMMED_NOTES: readonly { shape: RegExp; sum: readonly number[] }[] = [
 
 /**
  * The parts' notes, once each. Notes that differ only in their numbers are one note: summed where the numbers
- * are known counts, otherwise kept per part with its name. Client-health notes are rebuilt from the merged health.
+ * are known counts, otherwise kept per part with its name. Client-health and token-source notes are left out:
+ * they are rebuilt from the merged result.
  */
 function mergeNotes(parts: readonly RunResult[], names: readonly string[]): string[] {
   const groups = new Map<string, { part: number; text: string }[]>();
   parts.forEach((p, i) => {
     for (const n of p.notes) {
-      if (n.startsWith('client unhealthy: ')) continue;
+      if (n.startsWith('client unhealthy: ') || isTokenSourceNote(n)) continue;
       const shape = n.replace(NUMBER, '#');
       let g = groups.get(shape);
       if (!g) groups.set(shape, (g = []));
@@ -281,7 +283,7 @@ export function mergeRunResults(parts: readonly RunResult[], opts: MergeOptions 
   const interrupted = opts.interrupted ?? parts.some((p) => p.interrupted);
   const servers = parts.map((p) => p.server).filter((s): s is ScrapeResult => s !== null);
   const server = opts.server !== undefined ? opts.server : (servers[0] ?? null);
-  const notes = mergedRunNotes(parts, names, kind, opts, approximate, client);
+  const notes = mergedRunNotes(parts, names, kind, opts, approximate, client, tokens.source);
 
   const startedAt = parts.map((p) => p.startedAt).sort()[0] as string;
   const endedAt = parts.map((p) => p.endedAt).sort().at(-1) as string;
@@ -454,7 +456,15 @@ function mergeRounds(parts: readonly RunResult[], approximate: string[]): RoundS
 }
 
 /** The merged result's notes: how it was merged, what is approximate, the parts' own notes, the client's health. */
-function mergedRunNotes(parts: readonly RunResult[], names: readonly string[], kind: MergeKind, opts: MergeOptions, approximate: readonly string[], client: ClientHealth): string[] {
+function mergedRunNotes(
+  parts: readonly RunResult[],
+  names: readonly string[],
+  kind: MergeKind,
+  opts: MergeOptions,
+  approximate: readonly string[],
+  client: ClientHealth,
+  tokenSource: RunResult['tokens']['source'],
+): string[] {
   const notes: string[] = [...(opts.notes ?? [])];
   if (kind === 'partitions' && parts.length > 1) {
     notes.push(
@@ -472,6 +482,9 @@ function mergedRunNotes(parts: readonly RunResult[], names: readonly string[], k
   }
   if (approximate.length > 0) notes.push(`some parts carried no histogram for ${approximate.join(', ')}: their percentiles are count-weighted means (approximate)`);
   notes.push(...mergeNotes(parts, names));
+  // Said of the merged tokens, not of one part's: a part without usage beside parts with it is "some", not "no".
+  const usage = tokenSourceNote(tokenSource);
+  if (usage) notes.push(usage);
   for (const r of client.reasons) notes.push(`client unhealthy: ${r}; its latencies are inflated (more --workers, fewer users per process, or more cores)`);
   return notes;
 }

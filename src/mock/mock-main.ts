@@ -9,6 +9,7 @@ import type { ParseArgsConfig } from 'node:util';
 import { DEFAULT_MOCK_KNOBS, MockOpenAIServer } from './mock-server.js';
 import type { MockKnobs, MockRequestInfo } from './mock-server.js';
 import { BatchedFile } from '../util/batched-file.js';
+import { watchParent } from '../util/parent-watch.js';
 
 const kebab = (s: string): string => s.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
 
@@ -27,9 +28,10 @@ for (const [key, def] of Object.entries(DEFAULT_MOCK_KNOBS)) {
 function usage(): string {
   const lines = [
     'usage: mock-main [--port N] [--host H] [--exit-on-stdin-close] [--send-log PATH] [knob flags]',
-    '  --send-log PATH  one JSON line per request when its response closes: {"i","path","user","status","recv","send","tokens"};',
-    '                   recv is process.hrtime.bigint() when the body was read (a decimal string, ns), send the ns from',
-    '                   recv to each content chunk\'s write; a last {"event":"summary"} line has the loop delay and CPU',
+    '  --send-log PATH  one JSON line per request when its response closes: {"i","path","user","status","recv","wait","send","tokens"};',
+    '                   recv is process.hrtime.bigint() when the body was read (a decimal string, ns), wait the ns from recv',
+    '                   to its service start (> 0 only when it queued for --max-concurrency; null if never served), send',
+    '                   the ns from recv to each content chunk\'s write; a last {"event":"summary"} line has the loop delay and CPU',
     'knob flags (default; write negative values as --flag=-1):',
   ];
   for (const [key, def] of Object.entries(DEFAULT_MOCK_KNOBS)) lines.push(`  --${kebab(key)}  (${String(def)})`);
@@ -110,24 +112,30 @@ async function main(): Promise<void> {
   };
   process.on('SIGTERM', () => stop(true));
   process.on('SIGINT', () => stop(true));
-  // A parent that dies without signalling still closes our stdin, so the mock never outlives it.
+  // A parent that dies without signalling still closes our stdin, so the mock never outlives it; the parent check
+  // also covers a pipe some other process still holds.
   if (values['exit-on-stdin-close'] === true) {
     process.stdin.on('end', () => stop(false));
     process.stdin.on('close', () => stop(false));
     process.stdin.resume();
+    watchParent(() => stop(false));
   }
   process.stdout.write(`${JSON.stringify({ event: 'ready', port: bound })}\n`);
 }
 
-/** One NDJSON line per closed request; stamps of the chunks as ns after `recv` keep the lines short. */
+/**
+ * One NDJSON line per closed request; stamps of the chunks as ns after `recv` keep the lines short. `wait` splits a
+ * queued request's time (--max-concurrency) from its service, whose TTFT counts from its start.
+ */
 function sendLine(info: MockRequestInfo): string {
   const recv = info.receivedNs;
+  const wait = info.admittedNs > 0n ? String(info.admittedNs - recv) : 'null';
   let send = '';
   for (const t of info.chunkSendNs) send += (send ? ',' : '') + String(t - recv);
   const user = info.headers['x-user-id'];
   return (
     `{"i":${info.index},"path":${JSON.stringify(info.path)},"user":${JSON.stringify(typeof user === 'string' ? user : null)},` +
-    `"status":${info.status},"recv":"${recv}","send":[${send}],"tokens":${info.outputTokens}}\n`
+    `"status":${info.status},"recv":"${recv}","wait":${wait},"send":[${send}],"tokens":${info.outputTokens}}\n`
   );
 }
 

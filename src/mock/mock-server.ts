@@ -28,6 +28,29 @@ export interface MockKnobs {
   midStreamErrorAfterTokens: number;
   stallMs: number;
   cachedTokens: 'none' | 'prefix';
+  /**
+   * Server-wide (refused as a per-request override; setKnobs may change it): at most this many generation
+   * requests (chat and completions, streamed or not) are served at once; 0 = unlimited. Further ones wait in a
+   * FIFO queue (by when their body was read), connection accepted and nothing sent, not even headers, until a
+   * slot frees; only then does their TTFT (ttftMs) start. A slot frees when its response ends or fails, or when
+   * its client goes away; a queued request whose client goes away leaves the queue. Errors (invalid request,
+   * unknown model, failStatus) are answered at once, outside the queue.
+   *
+   * Service time: the mock paces frames from the service start, chunk j (0-based) due at ttftMs + j * itlMs (plus
+   * stallMs from the middle chunk on, when > 0), and the trailer frames ([DONE], usage) or the stream: false body
+   * with the last chunk, and the response ends right after them: c chunks take S = ttftMs + (c - 1) * itlMs,
+   * c = ceil(n / tokensPerChunk) for n answer tokens (reasoning tokens are chunked apart). With tokensPerChunk 1,
+   * no reasoning and no stall:
+   *
+   *     S = ttftMs + (n - 1) * itlMs  (ms),  capacity = 1000 * maxConcurrency / S requests per second.
+   *
+   * Exactly that, not less by timer lateness (as long as the process keeps up at all): start times follow the
+   * ideal C-slot FIFO schedule, in which a slot is free from when its response was due to end (or from when its
+   * client left, if earlier), not from when a late timer actually ended it. So a queued request's TTFT counts from
+   * that due time (never before its own arrival), starts never go backwards (first tokens keep FIFO order), and
+   * still no more than C are ever actually in service. See `load()` and MockRequestInfo.admittedNs.
+   */
+  maxConcurrency: number;
 }
 
 export const DEFAULT_MOCK_KNOBS: Readonly<MockKnobs> = Object.freeze({
@@ -51,6 +74,7 @@ export const DEFAULT_MOCK_KNOBS: Readonly<MockKnobs> = Object.freeze({
   midStreamErrorAfterTokens: -1,
   stallMs: 0,
   cachedTokens: 'prefix',
+  maxConcurrency: 0,
 });
 
 export interface MockRequestInfo {
@@ -60,6 +84,11 @@ export interface MockRequestInfo {
   headers: Record<string, string | string[] | undefined>;
   body: unknown;
   receivedNs: bigint;
+  /**
+   * When its service began and its TTFT started counting (see maxConcurrency): receivedNs unless it queued;
+   * 0n for a request that never entered service (not a generation, answered with an error, or left the queue).
+   */
+  admittedNs: bigint;
   promptTokens: number;
   chunkSendNs: bigint[];
   outputTokens: number;
@@ -77,6 +106,17 @@ export interface MockServerOptions {
    * Linux is CLOCK_MONOTONIC, one clock for every process on the machine). Benchmarks log these as the truth.
    */
   onDone?: (info: MockRequestInfo) => void;
+}
+
+/** The maxConcurrency gate's state, for tests. */
+export interface MockLoad {
+  /** Generation requests in service now, and waiting for a slot now. */
+  serving: number;
+  queued: number;
+  /** The most ever in service at once. */
+  maxServing: number;
+  /** Generation requests that ever entered service (a request that left the queue never does). */
+  served: number;
 }
 
 /** `GET /mock/clock`: the server's process.hrtime.bigint() now, for checking that two processes share one clock. */
@@ -135,6 +175,7 @@ const KNOB_RULES: { [K in keyof MockKnobs]: Rule } = {
   midStreamErrorAfterTokens: intAtLeast(-1),
   stallMs: msRule,
   cachedTokens: oneOf('none', 'prefix'),
+  maxConcurrency: intAtLeast(0),
 };
 
 /** Throws a RangeError naming every bad knob; a typo'd knob silently ignored would make a test lie. */
@@ -260,6 +301,25 @@ class Pending {
   }
 }
 
+/** A planned answer waiting for, or in, service; settled once its response has closed. */
+interface Admission {
+  reply: Reply;
+  res: ServerResponse;
+  pending: Pending;
+  state: 'queued' | 'serving' | 'settled';
+  /** Its slot in the schedule (maxConcurrency > 0), until it settles or a later request is scheduled into it. */
+  slot?: Slot;
+}
+
+/**
+ * One of the maxConcurrency slots of the ideal schedule: free from `freeNs`, or, while held, from when its
+ * holder's response is due to end (known when it starts).
+ */
+interface Slot {
+  freeNs: bigint;
+  holder: Admission | undefined;
+}
+
 export class MockOpenAIServer {
   /** Every request seen, in arrival order (empty with `retainRequests: false`). */
   readonly requests: MockRequestInfo[] = [];
@@ -274,11 +334,18 @@ export class MockOpenAIServer {
   private readonly createdS = Math.floor(Date.now() / 1000);
   private port = 0;
   private host = '127.0.0.1';
+  /** The maxConcurrency gate: FIFO (a Set iterates in insertion order and deletes in O(1) when a client leaves). */
+  private readonly queue = new Set<Admission>();
+  private readonly slots: Slot[] = [];
+  private serving = 0;
+  private maxServing = 0;
+  private served = 0;
 
   constructor(knobs: Partial<MockKnobs> = {}, perRequest?: MockPerRequest, options: MockServerOptions = {}) {
     this.knobs = { ...DEFAULT_MOCK_KNOBS, ...validateMockKnobs(knobs) };
     this.perRequest = perRequest;
     this.retain = options.retainRequests ?? true;
+    this.fitSlots(0n);
     this.onDone = options.onDone;
     this.server = createServer((req, res) => this.handle(req, res));
     this.server.on('connection', (s: Socket) => {
@@ -288,8 +355,16 @@ export class MockOpenAIServer {
     this.server.on('clientError', (_err, socket) => socket.destroy());
   }
 
+  /** Changes knobs for requests arriving from now on; a raised maxConcurrency admits waiting requests at once. */
   setKnobs(k: Partial<MockKnobs>): void {
     this.knobs = { ...this.knobs, ...validateMockKnobs(k) };
+    this.fitSlots(process.hrtime.bigint());
+    this.admitWaiting();
+  }
+
+  /** Generation requests in service and queued now (maxConcurrency), the most ever served at once, and served so far. */
+  load(): MockLoad {
+    return { serving: this.serving, queued: this.queue.size, maxServing: this.maxServing, served: this.served };
   }
 
   listen(port = 0, host = '127.0.0.1'): Promise<number> {
@@ -332,6 +407,7 @@ export class MockOpenAIServer {
       headers: req.headers,
       body: undefined,
       receivedNs: 0n,
+      admittedNs: 0n,
       promptTokens: 0,
       chunkSendNs: [],
       outputTokens: 0,
@@ -415,9 +491,87 @@ export class MockOpenAIServer {
     badJson: boolean,
   ): void {
     const reply = this.plan(kind, info, res, badJson);
-    if (!reply) return;
-    if (reply.parsed.stream) new MockStream(reply, res, pending).start();
-    else sendWhole(reply, res, pending);
+    // A client gone before its body was read would never close again: it must not wait in the queue.
+    if (!reply || pending.closed) return;
+    const a: Admission = { reply, res, pending, state: 'queued' };
+    res.on('close', () => this.settle(a));
+    if (this.queue.size === 0 && this.hasSlot()) this.serve(a);
+    else this.queue.add(a);
+  }
+
+  private hasSlot(): boolean {
+    return this.knobs.maxConcurrency === 0 || this.serving < this.knobs.maxConcurrency;
+  }
+
+  /**
+   * Starts a response. With maxConcurrency C > 0 its TTFT counts from the ideal C-slot FIFO schedule, not from
+   * when the late timer of the response ahead of it actually fired: it takes the slot that was free first (free
+   * when its last holder left early or was due to end, a holder still running late included), from then or its
+   * own arrival if later. So timer lateness never lowers the capacity below C / S, starts never go backwards
+   * (first tokens keep FIFO order), and still no more than C are ever actually in service.
+   */
+  private serve(a: Admission): void {
+    let startNs = a.reply.info.receivedNs;
+    let best: Slot | undefined;
+    let bestNs = 0n;
+    for (const slot of this.slots) {
+      const freeNs = slot.holder ? slot.holder.reply.endDue() : slot.freeNs;
+      if (!best || freeNs < bestNs) [best, bestNs] = [slot, freeNs];
+    }
+    if (best) {
+      if (best.holder) best.holder.slot = undefined;
+      best.holder = a;
+      a.slot = best;
+      if (bestNs > startNs) startNs = bestNs;
+    }
+    a.state = 'serving';
+    this.serving++;
+    this.served++;
+    this.maxServing = Math.max(this.maxServing, this.serving);
+    a.reply.startNs = startNs;
+    a.reply.info.admittedNs = startNs;
+    if (a.reply.parsed.stream) new MockStream(a.reply, a.res, a.pending).start();
+    else sendWhole(a.reply, a.res, a.pending);
+  }
+
+  /** A closed response gives back its queue place, or its service and slot: free from its due end, or now if earlier. */
+  private settle(a: Admission): void {
+    const was = a.state;
+    a.state = 'settled';
+    if (was === 'queued') this.queue.delete(a);
+    if (was !== 'serving') return;
+    this.serving--;
+    if (a.slot) {
+      const now = process.hrtime.bigint();
+      const endNs = a.reply.endDue();
+      a.slot.freeNs = endNs < now ? endNs : now;
+      a.slot.holder = undefined;
+      a.slot = undefined;
+    }
+    this.admitWaiting();
+  }
+
+  /** Serves waiting requests, oldest first, while fewer than maxConcurrency are in service. */
+  private admitWaiting(): void {
+    for (const a of this.queue) {
+      if (!this.hasSlot()) return;
+      this.queue.delete(a);
+      // Destroyed but its 'close' not emitted yet (server.close() destroys every socket at once): skip it.
+      if (a.pending.closed || a.res.destroyed || a.res.socket?.destroyed === true) {
+        a.state = 'settled';
+        continue;
+      }
+      this.serve(a);
+    }
+  }
+
+  /** Makes the schedule's slots number maxConcurrency; new ones are free from `freeNs`, unheld ones go first. */
+  private fitSlots(freeNs: bigint): void {
+    const want = this.knobs.maxConcurrency;
+    while (this.slots.length < want) this.slots.push({ freeNs, holder: undefined });
+    if (this.slots.length === want) return;
+    this.slots.sort((x, y) => Number(x.holder !== undefined) - Number(y.holder !== undefined));
+    for (const slot of this.slots.splice(0, this.slots.length - want)) if (slot.holder) slot.holder.slot = undefined;
   }
 
   /** Validates a generation request and plans its answer; answers an invalid one with its error instead. */
@@ -426,7 +580,9 @@ export class MockOpenAIServer {
       ? badRequest('request body is not valid JSON')
       : parseGenRequest(kind, info.body);
     if ('prompt' in parsed) info.promptTokens = countMockTokens(parsed.prompt);
-    const knobs: MockKnobs = { ...this.knobs, ...validateMockKnobs(this.perRequest?.(info) ?? {}) };
+    const override = validateMockKnobs(this.perRequest?.(info) ?? {});
+    if (override.maxConcurrency !== undefined) throw new RangeError('mock knob maxConcurrency is server-wide: set it on the server, not per request');
+    const knobs: MockKnobs = { ...this.knobs, ...override };
 
     if (knobs.failStatus > 0) {
       const status = knobs.failStatus;
@@ -456,7 +612,7 @@ export class MockOpenAIServer {
     const sendChunks = cut ? cutChunks(chunks, failAfter) : chunks;
 
     const midIdx = Math.floor(chunks.length / 2);
-    return {
+    const reply: Reply = {
       kind,
       info,
       knobs,
@@ -470,8 +626,10 @@ export class MockOpenAIServer {
       failAfter,
       id: `${kind === 'chat' ? 'chatcmpl' : 'cmpl'}-${info.index}`,
       created: Math.floor(Date.now() / 1000),
+      startNs: info.receivedNs,
       dueOf: (j: number): bigint =>
-        info.receivedNs + msToNs(knobs.ttftMs) + BigInt(j) * msToNs(knobs.itlMs) + (knobs.stallMs > 0 && j >= midIdx ? msToNs(knobs.stallMs) : 0n),
+        reply.startNs + msToNs(knobs.ttftMs) + BigInt(j) * msToNs(knobs.itlMs) + (knobs.stallMs > 0 && j >= midIdx ? msToNs(knobs.stallMs) : 0n),
+      endDue: (): bigint => (sendChunks.length > 0 ? reply.dueOf(sendChunks.length - 1) : reply.startNs),
       isLast: (j: number): boolean => j === chunks.length - 1 && sendChunks.length === chunks.length,
       usageOf: (completion: number, details: boolean): Record<string, unknown> => ({
         prompt_tokens: promptTokens,
@@ -480,6 +638,7 @@ export class MockOpenAIServer {
         ...(details && knobs.cachedTokens === 'prefix' ? { prompt_tokens_details: { cached_tokens: cached } } : {}),
       }),
     };
+    return reply;
   }
 }
 
@@ -499,8 +658,12 @@ interface Reply {
   failAfter: number;
   id: string;
   created: number;
+  /** When its service started (hrtime ns): its arrival, or later when it waited for a slot (maxConcurrency). */
+  startNs: bigint;
   /** When chunk j is due (hrtime ns). */
   dueOf(j: number): bigint;
+  /** When its last frame is due, and so the response ends (the trailer frames are due with the last chunk). */
+  endDue(): bigint;
   isLast(j: number): boolean;
   usageOf(completion: number, details: boolean): Record<string, unknown>;
 }
@@ -523,9 +686,8 @@ function cutChunks(chunks: readonly PlannedChunk[], failAfter: number): PlannedC
 
 /** stream: false: the whole answer as one JSON body when its last token is due. */
 function sendWhole(r: Reply, res: ServerResponse, pending: Pending): void {
-  const { kind, info, chunks, sendChunks, cut, failMode, failAfter, total, reasoning } = r;
-  const lastIdx = sendChunks.length - 1;
-  pending.at(lastIdx >= 0 ? r.dueOf(lastIdx) : info.receivedNs, () => {
+  const { kind, info, chunks, cut, failMode, failAfter, total, reasoning } = r;
+  pending.at(r.endDue(), () => {
     if (cut && failMode === 'reset') {
       res.socket?.destroy();
       return;
@@ -592,7 +754,7 @@ class MockStream {
     this.#object = r.kind === 'chat' ? 'chat.completion.chunk' : 'text_completion';
     // Frames are built when they are sent, not all up front: a stream's frames would otherwise live as long as
     // the stream, get promoted to the old generation and make this server pause for GC under load, late and bursty.
-    this.#tailDue = sendChunks.length > 0 ? r.dueOf(sendChunks.length - 1) : r.info.receivedNs;
+    this.#tailDue = r.endDue();
     this.#trailer = cut || knobs.endWithoutDone ? 0 : finalUsage ? 2 : 1;
     this.#frameCount = sendChunks.length + this.#trailer;
     this.#groupCount = Math.ceil(this.#frameCount / knobs.coalesce);

@@ -18,7 +18,8 @@ function ratioText(e: Estimate): string {
   return `${p(e.value)} [${p(e.lo)}, ${p(e.hi)}]`;
 }
 
-function table(rows: string[][]): string {
+/** Columns padded to their widest cell: the first left-aligned, the rest right-aligned. */
+export function table(rows: string[][]): string {
   const widths = (rows[0] ?? []).map((_, i) => Math.max(...rows.map((r) => (r[i] ?? '').length)));
   return rows.map((r) => r.map((c, i) => (i === 0 ? c.padEnd(widths[i] ?? 0) : c.padStart(widths[i] ?? 0))).join('  ')).join('\n');
 }

@@ -63,12 +63,24 @@ export function formatSummary(r: RunResult): string {
   return lines.join('\n');
 }
 
-export function formatWindow(w: WindowSummary, label: string): string {
-  return (
-    `[${label} ${fmt(w.startS, 0)}-${fmt(w.endS, 0)}s] launched ${w.launched}, done ${w.completed}, failed ${w.failed}, in flight ${w.inFlight}; ` +
-    `${fmt(w.requestsPerS, 2)} req/s, ${fmt(w.outputTokensPerS, 0)} out tok/s; TTFT p50 ${fmt(w.ttftP50Ms)} p99 ${fmt(w.ttftP99Ms)} ms; ` +
-    `ITL p50 ${fmt(w.itlP50Ms, 2)} p99 ${fmt(w.itlP99Ms, 2)} ms`
-  );
+/**
+ * Below this span a window's rates are a few requests over a sliver of time: the last window, after the drain,
+ * can be 0.4 s long (printed "[60-60s]") and turn two completions into "4.89 req/s".
+ */
+const MIN_RATE_SPAN_S = 1;
+
+/**
+ * One periodic window line. Rates only where they mean something: a window with nothing launched or finished
+ * gives its counts alone, and one shorter than a second (or than half of a sub-second `logIntervalS`) gives its
+ * counts and latencies and says it is too short for rates.
+ */
+export function formatWindow(w: WindowSummary, label: string, logIntervalS?: number): string {
+  const head = `[${label} ${fmt(w.startS, 0)}-${fmt(w.endS, 0)}s] launched ${w.launched}, done ${w.completed}, failed ${w.failed}, in flight ${w.inFlight}`;
+  if (w.launched + w.completed + w.failed + w.cancelled === 0) return head;
+  const spanS = w.endS - w.startS;
+  const long = spanS >= Math.min(MIN_RATE_SPAN_S, (logIntervalS ?? Infinity) / 2);
+  const rates = long ? `${fmt(w.requestsPerS, 2)} req/s, ${fmt(w.outputTokensPerS, 0)} out tok/s` : `${fmt(spanS, 2)} s, too short for rates`;
+  return `${head}; ${rates}; TTFT p50 ${fmt(w.ttftP50Ms)} p99 ${fmt(w.ttftP99Ms)} ms; ITL p50 ${fmt(w.itlP50Ms, 2)} p99 ${fmt(w.itlP99Ms, 2)} ms`;
 }
 
 /** One line: whether the target kept up, with the evidence and what to do about it. */

@@ -635,10 +635,12 @@ function errorsSection(views: readonly TargetView[]): string {
 
 function notesSection(report: ComparisonReport, views: readonly TargetView[], problems: readonly string[]): string {
   const items: string[] = [];
-  for (const n of report.notes ?? []) items.push(`<li>${esc(n)}</li>`);
+  // A note every run carries (the pacing note: every run has the same workload) is said once, for the comparison.
+  const shared = sharedRunNotes(views.flatMap((v) => v.target.runs));
+  for (const n of [...(report.notes ?? []), ...shared]) items.push(`<li>${esc(n)}</li>`);
   for (const p of problems) items.push(`<li class="bad">${esc(p)}</li>`);
   for (const v of views) {
-    const seen = new Set<string>();
+    const seen = new Set<string>(shared);
     v.target.runs.forEach((r, i) => {
       for (const n of r.notes ?? []) {
         if (seen.has(n)) continue;
@@ -649,6 +651,13 @@ function notesSection(report: ComparisonReport, views: readonly TargetView[], pr
   }
   if (!items.length) return section('notes', 'Notes', missing('No notes.'));
   return section('notes', 'Notes', `<ul class="notes">${items.join('')}</ul>`);
+}
+
+/** The notes every one of several runs carries, in the first run's order (none for a single run: it names its run). */
+function sharedRunNotes(runs: readonly Pick<RunResult, 'notes'>[]): string[] {
+  const [first, ...rest] = runs;
+  if (!first || rest.length === 0) return [];
+  return [...new Set(first.notes ?? [])].filter((n) => rest.every((r) => (r.notes ?? []).includes(n)));
 }
 
 function configSection(views: readonly TargetView[]): string {
@@ -826,3 +835,6 @@ export function renderHtmlReport(report: ComparisonReport): string {
     `<script>${SCRIPT}</script></body></html>\n`
   );
 }
+
+// The sweep report (sweep-html.ts) shares the page's look, script and policy, and these formatters and builders.
+export { CSP as REPORT_CSP, CSS as REPORT_CSS, SCRIPT as REPORT_SCRIPT, fmt, fmtInt, fmtLimit, fmtPct, missing, section, table };

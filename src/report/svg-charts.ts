@@ -21,21 +21,45 @@ export interface ChartSeries {
   dots?: boolean;
   /** False: no legend entry (a repeat that shares its target's entry). Default true. */
   legend?: boolean;
+  /** False: dots only, no connecting path (a scatter beside a frontier drawn as its own series). Default true. */
+  line?: boolean;
+}
+
+/** How a mark looks; the defaults are the hollow ring of a CDF's p50/p99 marks. */
+export interface MarkStyle {
+  /** 'ring' (default) or 'diamond'. */
+  shape?: 'ring' | 'diamond';
+  /** Radius in px; default 3.6. */
+  size?: number;
+  /** Fill inside the outline; default white (the mark hides the dot under it). */
+  fill?: string;
+  /** Extra class (CSS and test hooks), e.g. 'saturated'. */
+  className?: string;
 }
 
 /** A labelled dot, e.g. a target's p50 on its CDF; the label is a native tooltip. */
-export interface ChartMark {
+export interface ChartMark extends MarkStyle {
   x: number;
   y: number;
   color: string;
   label: string;
 }
 
-/** A dashed reference line across the plot, e.g. y = 0.99 on a CDF. */
+/** A legend entry for a kind of mark (e.g. "saturated"), drawn after the series entries. */
+export interface ChartLegendMark extends MarkStyle {
+  label: string;
+  color: string;
+}
+
+/** A dashed reference line across the plot, e.g. y = 0.99 on a CDF; 'diagonal' is the line y = value * x. */
 export interface ChartGuide {
-  axis: 'x' | 'y';
+  axis: 'x' | 'y' | 'diagonal';
   value: number;
   label: string;
+  /** Widen the axis so the line is in view (a threshold above all the data still shows where the limit is). */
+  extend?: boolean;
+  /** Extra class on the guide's <g> (e.g. 'slo'). */
+  className?: string;
 }
 
 export interface ChartOptions {
@@ -52,6 +76,8 @@ export interface ChartOptions {
   yFormat?: (v: number) => string;
   marks?: readonly ChartMark[];
   guides?: readonly ChartGuide[];
+  /** Legend entries for mark kinds, after the series entries. */
+  legendMarks?: readonly ChartLegendMark[];
   /** Extra class on the <svg> (CSS hooks). */
   className?: string;
   /** Longer series are decimated to about this many points (keeps the file small). Default 600. */
@@ -177,25 +203,31 @@ interface LegendItem {
   name: string;
   color: string;
   dash: string | undefined;
+  /** Set for a mark kind's entry: drawn as the mark, not as a line. */
+  mark?: MarkStyle;
   x: number;
   row: number;
 }
 
-function layoutLegend(series: readonly ChartSeries[], width: number, left: number): { items: LegendItem[]; rows: number } {
+function layoutLegend(series: readonly ChartSeries[], width: number, left: number, marks: readonly ChartLegendMark[] = []): { items: LegendItem[]; rows: number } {
   const items: LegendItem[] = [];
   let x = left;
   let row = 0;
   const seen = new Set<string>();
-  for (const s of series) {
-    if (s.legend === false || seen.has(s.name)) continue;
-    seen.add(s.name);
-    const label = s.name.length > 60 ? s.name.slice(0, 57) + '...' : s.name;
+  const entries = [
+    ...series.filter((s) => s.legend !== false).map((s) => ({ name: s.name, color: s.color, dash: s.dash, mark: undefined })),
+    ...marks.map((m) => ({ name: m.label, color: m.color, dash: undefined, mark: m })),
+  ];
+  for (const e of entries) {
+    if (seen.has(e.name)) continue;
+    seen.add(e.name);
+    const label = e.name.length > 60 ? e.name.slice(0, 57) + '...' : e.name;
     const w = 26 + label.length * CHAR_W + 14;
     if (x + w > width - 8 && x > left) {
       row++;
       x = left;
     }
-    items.push({ name: label, color: s.color, dash: s.dash, x, row });
+    items.push({ name: label, color: e.color, dash: e.dash, ...(e.mark ? { mark: e.mark } : {}), x, row });
     x += w;
   }
   return { items, rows: items.length ? row + 1 : 0 };
@@ -280,11 +312,17 @@ export function lineChart(input: readonly ChartSeries[], opts: ChartOptions): st
   const width = opts.width ?? 600;
   const baseHeight = opts.height ?? 300;
   const margin = { left: 58, right: 18, top: 30, bottom: 40 };
-  const legend = layoutLegend(series, width, margin.left);
+  const legend = layoutLegend(series, width, margin.left, opts.legendMarks);
   // The legend goes below the x-axis label, one 16 px row each, so it never covers data or the label.
   const height = baseHeight + (legend.rows ? legend.rows * 16 + 6 : 0);
   const plot = { x0: margin.left, x1: width - margin.right, y0: margin.top, y1: baseHeight - margin.bottom };
   const data = plottedValues(series, opts.marks ?? []);
+  // Decided before the guides widen the axes: a threshold alone is not data.
+  const noData = data.xs.length === 0;
+  for (const g of opts.guides ?? []) {
+    if (g.extend && g.axis === 'x') data.xs.push(g.value);
+    if (g.extend && g.axis === 'y') data.ys.push(g.value);
+  }
   const f: ChartFrame = {
     width,
     baseHeight,
@@ -300,7 +338,7 @@ export function lineChart(input: readonly ChartSeries[], opts: ChartOptions): st
   drawFrame(out, f, opts);
   // Guides under the data so curves stay readable.
   drawGuides(out, f, opts.guides ?? []);
-  if (data.xs.length === 0) {
+  if (noData) {
     out.push(`<text class="nodata" x="${c1((plot.x0 + plot.x1) / 2)}" y="${c1((plot.y0 + plot.y1) / 2)}" text-anchor="middle" font-size="12" fill="#888">no data</text>`);
   }
   drawSeries(out, f, series);
@@ -365,22 +403,40 @@ function drawFrame(out: string[], f: ChartFrame, opts: ChartOptions): void {
 function drawGuides(out: string[], f: ChartFrame, guides: readonly ChartGuide[]): void {
   const { plot, xs, ys } = f;
   for (const g of guides) {
-    if (g.axis === 'y') {
+    const cls = g.className ? `guide ${escapeXml(g.className)}` : 'guide';
+    if (g.axis === 'diagonal') {
+      drawDiagonal(out, f, g, cls);
+    } else if (g.axis === 'y') {
       if (g.value < ys.lo || g.value > ys.hi) continue;
       const y = c1(ys.map(g.value));
       out.push(
-        `<g class="guide"><line x1="${plot.x0}" y1="${y}" x2="${plot.x1}" y2="${y}" stroke="#999" stroke-dasharray="2 3"/>` +
+        `<g class="${cls}"><line x1="${plot.x0}" y1="${y}" x2="${plot.x1}" y2="${y}" stroke="#999" stroke-dasharray="2 3"/>` +
           `<text x="${plot.x1 - 2}" y="${c1(ys.map(g.value) - 3)}" text-anchor="end" font-size="10" fill="#777">${escapeXml(g.label)}</text></g>`,
       );
     } else {
       if (g.value < xs.lo || g.value > xs.hi) continue;
       const x = c1(xs.map(g.value));
       out.push(
-        `<g class="guide"><line x1="${x}" y1="${plot.y0}" x2="${x}" y2="${plot.y1}" stroke="#999" stroke-dasharray="2 3"/>` +
+        `<g class="${cls}"><line x1="${x}" y1="${plot.y0}" x2="${x}" y2="${plot.y1}" stroke="#999" stroke-dasharray="2 3"/>` +
           `<text x="${c1(xs.map(g.value) + 3)}" y="${plot.y0 + 10}" font-size="10" fill="#777">${escapeXml(g.label)}</text></g>`,
       );
     }
   }
+}
+
+/** The line y = value * x across the part of the plot where both ends are in range (linear axes only). */
+function drawDiagonal(out: string[], f: ChartFrame, g: ChartGuide, cls: string): void {
+  const { xs, ys } = f;
+  const k = g.value;
+  if (xs.log || !(k > 0) || !Number.isFinite(k)) return;
+  const from = Math.max(xs.lo, ys.lo / k);
+  const to = Math.min(xs.hi, ys.hi / k);
+  if (!(to > from)) return;
+  const [x0, y0, x1, y1] = [xs.map(from), ys.map(k * from), xs.map(to), ys.map(k * to)];
+  out.push(
+    `<g class="${cls}"><line x1="${c1(x0)}" y1="${c1(y0)}" x2="${c1(x1)}" y2="${c1(y1)}" stroke="#999" stroke-dasharray="2 3"/>` +
+      `<text x="${c1(x1 - 3)}" y="${c1(y1 + 12)}" text-anchor="end" font-size="10" fill="#777">${escapeXml(g.label)}</text></g>`,
+  );
 }
 
 /** One <g class="series"> per series: its path and, when asked for, a dot with a tooltip at every point. */
@@ -388,7 +444,7 @@ function drawSeries(out: string[], f: ChartFrame, series: readonly ChartSeries[]
   const { xs, ys } = f;
   out.push(`<g class="data">`);
   for (const s of series) {
-    const d = pathFor(s, xs, ys);
+    const d = s.line === false ? '' : pathFor(s, xs, ys);
     out.push(`<g class="series" data-series="${escapeXml(s.name)}">`);
     if (d) {
       out.push(
@@ -411,17 +467,31 @@ function drawMarks(out: string[], f: ChartFrame, marks: readonly ChartMark[]): v
   out.push('<g class="marks">');
   for (const m of marks) {
     if (!Number.isFinite(m.x) || !Number.isFinite(m.y) || (xs.log && m.x <= 0)) continue;
-    out.push(
-      `<circle cx="${c1(xs.map(m.x))}" cy="${c1(ys.map(m.y))}" r="3.6" fill="#fff" stroke="${escapeXml(m.color)}" stroke-width="2"><title>${escapeXml(m.label)}</title></circle>`,
-    );
+    out.push(markShape(m, xs.map(m.x), ys.map(m.y), `<title>${escapeXml(m.label)}</title>`));
   }
   out.push('</g>');
+}
+
+/** A mark's outline at (X, Y) in px, with `inner` (its tooltip) inside the element. */
+function markShape(m: MarkStyle & { color: string }, X: number, Y: number, inner: string): string {
+  const r = m.size ?? 3.6;
+  const cls = m.className ? ` class="${escapeXml(m.className)}"` : '';
+  const paint = `fill="${escapeXml(m.fill ?? '#fff')}" stroke="${escapeXml(m.color)}" stroke-width="2"`;
+  if (m.shape === 'diamond') {
+    const d = `M${c1(X)} ${c1(Y - r)}L${c1(X + r)} ${c1(Y)}L${c1(X)} ${c1(Y + r)}L${c1(X - r)} ${c1(Y)}Z`;
+    return `<path${cls} d="${d}" ${paint}>${inner}</path>`;
+  }
+  return `<circle${cls} cx="${c1(X)}" cy="${c1(Y)}" r="${r}" ${paint}>${inner}</circle>`;
 }
 
 function drawLegend(out: string[], f: ChartFrame, items: readonly LegendItem[]): void {
   out.push('<g class="legend" font-size="11" fill="#222">');
   for (const it of items) {
     const y = f.baseHeight + 12 + it.row * 16;
+    if (it.mark) {
+      out.push(`<g class="legend-item legend-mark">${markShape({ ...it.mark, color: it.color }, it.x + 10, y - 4, '')}<text x="${c1(it.x + 25)}" y="${y}">${escapeXml(it.name)}</text></g>`);
+      continue;
+    }
     out.push(
       `<g class="legend-item"><line x1="${c1(it.x)}" y1="${y - 4}" x2="${c1(it.x + 20)}" y2="${y - 4}" stroke="${escapeXml(it.color)}" stroke-width="2.5"${it.dash ? ` stroke-dasharray="${escapeXml(it.dash)}"` : ''}/>` +
         `<text x="${c1(it.x + 25)}" y="${y}">${escapeXml(it.name)}</text></g>`,

@@ -8,6 +8,7 @@ import { ClientHealthMonitor } from '../metrics/client-health.js';
 import type { RunRecorder } from '../metrics/recorder.js';
 import { FORMULAS } from '../result/formulas.js';
 import { saturationVerdict } from '../metrics/saturation.js';
+import { tokenSourceNote } from '../metrics/token-notes.js';
 import type { TrendPoint } from '../metrics/trend.js';
 import { RESULT_SCHEMA, RESULT_SCHEMA_VERSION, type ClientHealth, type RunResult, type SaturationSummary } from '../result/schema.js';
 import { vllmCompatibleKeys } from '../result/vllm-keys.js';
@@ -18,6 +19,7 @@ import type { LoopOutcome } from './run-loop.js';
 import type { RunOptions } from './options.js';
 
 type Snapshot = ReturnType<RunRecorder['snapshot']>;
+type TokenSource = RunResult['tokens']['source'];
 
 export interface AssembleInput {
   options: RunOptions;
@@ -44,7 +46,7 @@ export function assembleResult(a: AssembleInput): RunResult {
   const launchWindowS = Math.max(Math.min(interrupted ? endMs : loop.launchEndMs, loop.launchEndMs) - loop.measureStartMs, 0) / 1000;
   const measuredDurationS = Math.max(((snap.lastOkEndMs ?? endMs) - loop.measureStartMs) / 1000, 1e-9);
   const tk = snap.tokens;
-  const tokenSource = tk.withUsage > 0 && tk.withoutUsage > 0 ? 'mixed' : tk.withUsage > 0 ? 'usage' : tk.withoutUsage > 0 ? 'fallback' : 'none';
+  const tokenSource: TokenSource = tk.withUsage > 0 && tk.withoutUsage > 0 ? 'mixed' : tk.withUsage > 0 ? 'usage' : tk.withoutUsage > 0 ? 'fallback' : 'none';
   const saturation = saturationOf(loop, snap, launchWindowS, plan.expectedRate);
   const c = cpus();
   const result: Omit<RunResult, 'vllm'> = {
@@ -142,7 +144,7 @@ function saturationOf(loop: LoopOutcome, snap: Snapshot, launchWindowS: number, 
 }
 
 /** Everything a reader of the result needs to know about how to read it, one sentence each. */
-function runNotes(a: AssembleInput, snap: Snapshot, tokenSource: string, clientHealth: ClientHealth): string[] {
+function runNotes(a: AssembleInput, snap: Snapshot, tokenSource: TokenSource, clientHealth: ClientHealth): string[] {
   const { config, qps } = a.options;
   const notes = recorderNotes(snap, config, a.plan.expectedRate, qps, tokenSource);
   if (a.exact) {
@@ -164,7 +166,7 @@ function runNotes(a: AssembleInput, snap: Snapshot, tokenSource: string, clientH
   return notes;
 }
 
-function recorderNotes(snap: Snapshot, config: RunConfig, expectedRate: number, qps: number, tokenSource: string): string[] {
+function recorderNotes(snap: Snapshot, config: RunConfig, expectedRate: number, qps: number, tokenSource: TokenSource): string[] {
   const notes: string[] = [];
   if (config.numRounds > 1 && Math.abs(expectedRate - qps) / qps > 0.01) {
     notes.push(
@@ -181,9 +183,8 @@ function recorderNotes(snap: Snapshot, config: RunConfig, expectedRate: number, 
   if (snap.late > 0) {
     notes.push(`${snap.late} turn(s) came due while the user's previous turn was still running; they were sent late (see schedule_lag_ms)`);
   }
-  if (tokenSource === 'fallback' || tokenSource === 'mixed') {
-    notes.push('some responses carried no usage: their completion tokens are counted content chunks and their prompt tokens are pd-bench estimates');
-  }
+  const usage = tokenSourceNote(tokenSource);
+  if (usage) notes.push(usage);
   const tk = snap.tokens;
   if (!tk.perChunkUsage && tk.withUsage > 0 && tk.chunks > 0 && tk.completion > tk.chunks * 1.05) {
     notes.push(

@@ -10,6 +10,7 @@ import { fitExactPrompts } from './fit-prompts.js';
 import type { RunOptions } from './options.js';
 import { RunLoop, scheduleOf } from './run-loop.js';
 import { TextFactory } from '../workload/text.js';
+import { tlsSettings } from '../util/tls.js';
 
 export type { RunOptions, RunProgress } from './options.js';
 
@@ -39,6 +40,8 @@ export async function runBenchmark(options: RunOptions, signal?: AbortSignal): P
       requestTimeoutMs: config.requestTimeout * 1000,
       userIdHeader: config.userIdHeader,
       t0,
+      // Read here rather than handed in, so worker threads (which get only the config) trust the same CAs.
+      tls: tlsSettings(config),
     });
   try {
     const { params, plan } = scheduleOf(options);

@@ -4,6 +4,7 @@
 // cache hit rate, server-side TTFT/ITL, queue lengths, KV usage peak). A failed scrape is counted with its
 // cause and never thrown: server metrics are a side dish and must not break the benchmark.
 import { Agent, request } from '../util/undici.js';
+import { tlsHint, type TlsSettings } from '../util/tls.js';
 import { ConfigError, type ConfigIssue } from '../errors.js';
 import { classifySample, scanPrometheusText, type PromType } from './prometheus-text.js';
 import type { ScrapeResult, ScrapeRoleResult } from './types.js';
@@ -23,6 +24,8 @@ export interface ScraperOptions {
   headers?: Record<string, string>;
   /** A body larger than this is cut off and counted as a failure. Default MAX_BODY_BYTES. */
   maxBodyBytes?: number;
+  /** --ca-file / --insecure for https:// metrics endpoints (default: Node's trust store). */
+  tls?: TlsSettings | undefined;
 }
 
 /** Counts while running, for progress lines; the result has the rest. */
@@ -586,6 +589,14 @@ function excerpt(body: string): string {
 
 // ---------------------------------------------------------------------------------------------------------
 
+/** Relative spread of the gaps between scrapes (see Scraper.start). */
+export const SCRAPE_JITTER = 0.25;
+
+/** The gap before the next scrape for a uniform draw u in [0, 1): intervalS x (1 +- SCRAPE_JITTER), mean intervalS. */
+export function scrapeGapMs(intervalS: number, u: number): number {
+  return intervalS * 1000 * (1 - SCRAPE_JITTER + 2 * SCRAPE_JITTER * u);
+}
+
 export class Scraper {
   readonly intervalS: number;
   readonly timeoutMs: number;
@@ -622,15 +633,29 @@ export class Scraper {
     this.#t0 = t0;
     this.#targets = options.targets.map((t) => new TargetState(t, options.headers ?? {}));
     // One connection per target is enough (scrapes never overlap); keep-alive below common 5 s idle closes.
-    this.#agent = new Agent({ connections: 2, keepAliveTimeout: 4_000, connect: { timeout: this.timeoutMs } });
+    this.#agent = new Agent({ connections: 2, keepAliveTimeout: 4_000, connect: { timeout: this.timeoutMs, ...options.tls } });
   }
 
-  /** Scrapes every target now, then every intervalS. A target whose last scrape is still running skips the tick. */
+  /**
+   * Scrapes every target now, then every intervalS on average. A target whose last scrape is still running skips
+   * the tick. Each gap is drawn from intervalS x [1 - SCRAPE_JITTER, 1 + SCRAPE_JITTER]: a fixed period would
+   * alias with a periodic load (multi-round pacing sends on a regular grid), catching every step at the same
+   * phase, so that a momentary queue of one read as a queue that never drains.
+   */
   start(): void {
     if (this.#started || this.#stopping) return;
     this.#started = true;
     this.#tick();
-    this.#timer = setInterval(() => this.#tick(), this.intervalS * 1000);
+    this.#scheduleTick();
+  }
+
+  #scheduleTick(): void {
+    if (this.#stopping) return;
+    const ms = scrapeGapMs(this.intervalS, Math.random());
+    this.#timer = setTimeout(() => {
+      this.#tick();
+      this.#scheduleTick();
+    }, ms);
     this.#timer.unref();
   }
 
@@ -648,7 +673,7 @@ export class Scraper {
   }
 
   async #stop(): Promise<ScrapeResult> {
-    if (this.#timer) clearInterval(this.#timer);
+    if (this.#timer) clearTimeout(this.#timer);
     this.#timer = undefined;
     // Waiting rather than aborting keeps the promise never to overlap two scrapes of one endpoint.
     await Promise.all(this.#targets.map((t) => t.inFlight));
@@ -715,7 +740,7 @@ export class Scraper {
           headers: { accept: 'text/plain;version=0.0.4;q=1, */*;q=0.1', 'accept-encoding': 'identity', ...t.headers },
         });
       } catch (err) {
-        return { ok: false, message: timedOut ? timeoutMessage : networkMessage(err) };
+        return { ok: false, message: timedOut ? timeoutMessage : networkMessage(err) + tlsHint(err) };
       }
       // The page is rendered about when its headers leave the server: that is the sample time.
       const atS = this.#now();

@@ -8,10 +8,24 @@ export interface SimClock {
   at(atMs: number, fn: () => void): void;
 }
 
+/** How late a real-time clock ran its events: a starved process (a busy machine) stretches every simulated time. */
+export interface ClockLateness {
+  /** Events run. */
+  events: number;
+  /** Events run more than LATE_MS (real ms) after their time. */
+  late: number;
+  /** The latest one, real ms. */
+  maxMs: number;
+}
+
+/** An event this much later than its time (real ms) counts as late: well past timer and GC jitter. */
+export const LATE_MS = 5;
+
 /** Real time. `timeScale` > 1 runs the model slower than real time, < 1 faster. */
 export class RealClock implements SimClock {
   readonly timeScale: number;
   #origin = process.hrtime.bigint();
+  readonly #lateness: ClockLateness = { events: 0, late: 0, maxMs: 0 };
 
   constructor(timeScale = 1) {
     this.timeScale = timeScale;
@@ -21,9 +35,23 @@ export class RealClock implements SimClock {
     return Number(process.hrtime.bigint() - this.#origin) / 1e6 / this.timeScale;
   }
 
+  /** How late events ran so far (the simulator's own measure of whether the machine let it keep time). */
+  lateness(): ClockLateness {
+    return { ...this.#lateness };
+  }
+
+  #run(atMs: number, fn: () => void): void {
+    const lateMs = (this.now() - atMs) * this.timeScale;
+    const l = this.#lateness;
+    l.events++;
+    if (lateMs > LATE_MS) l.late++;
+    if (lateMs > l.maxMs) l.maxMs = lateMs;
+    fn();
+  }
+
   at(atMs: number, fn: () => void): void {
     const delay = (atMs - this.now()) * this.timeScale;
-    if (delay <= 0) setImmediate(fn);
+    if (delay <= 0) setImmediate(() => this.#run(atMs, fn));
     // Node timers have ms granularity against a cached loop time and can fire up to ~1 ms early: re-arm
     // until the target is reached (the last sub-ms via setImmediate), so simulated steps never run short.
     else if (delay < 1) setImmediate(() => this.at(atMs, fn));

@@ -23,9 +23,15 @@ export interface SimFaults {
   noUsage: boolean;
   /** Tokens per streamed chunk. */
   chunkTokens: number;
+  /**
+   * Extra API-server time (simulated ms) before a request reaches the queue of a replica or prefill engine: a
+   * TTFT regression of a stated size (TTFT and E2EL grow by this much, ITL does not). A PD decode leg does not pay
+   * it, so both topologies lose the same amount.
+   */
+  apiDelayMs: number;
 }
 
-export const DEFAULT_SIM_FAULTS: Readonly<SimFaults> = Object.freeze({ failRate: 0, resetRate: 0, stallMs: 0, noUsage: false, chunkTokens: 1 });
+export const DEFAULT_SIM_FAULTS: Readonly<SimFaults> = Object.freeze({ failRate: 0, resetRate: 0, stallMs: 0, noUsage: false, chunkTokens: 1, apiDelayMs: 0 });
 
 export type EngineRole = 'replica' | 'prefill' | 'decode';
 
@@ -289,7 +295,7 @@ export class EngineServer implements EngineMetricsSource {
     let cached = 0;
     let text = '';
     // The API server's tokenizer and queueing work comes before the engine sees the request.
-    const enqueueAt = arrival + preset.apiOverheadMs;
+    const enqueueAt = arrival + preset.apiOverheadMs + (this.role === 'decode' ? 0 : this.#faults.apiDelayMs);
     this.#clock.at(enqueueAt, () => {
       if (res.destroyed) return;
       cancel = this.engine.submit(

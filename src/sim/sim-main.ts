@@ -1,8 +1,10 @@
 // The simulated stack as its own process (so it never shares the harness's event loop). Prints one line
-// {"event":"ready","port":N,...} when serving; exits on SIGTERM/SIGINT and when its stdin closes (with
-// --exit-on-stdin-close), so it cannot outlive the harness that started it.
+// {"event":"ready","port":N,...} when serving; exits on SIGTERM/SIGINT and, with --exit-on-stdin-close, when its
+// parent goes (its stdin pipe closes, or it is handed to another parent), so it cannot outlive the harness that
+// started it.
 import { parseArgs } from 'node:util';
 import { ConfigError } from '../errors.js';
+import { watchParent } from '../util/parent-watch.js';
 import { SIM_FLAGS, parseSimOptions } from './sim-options.js';
 import { startStack } from './stack.js';
 
@@ -43,6 +45,8 @@ async function main(): Promise<number> {
     process.stdin.on('end', stop);
     process.stdin.on('close', stop);
     process.stdin.resume();
+    // The pipe closes when the parent dies; the parent check also covers a pipe some other process still holds.
+    watchParent(stop);
   }
   process.stdout.write(
     JSON.stringify({ event: 'ready', port, topology: stack.topology, gpus: stack.gpus, model: stack.servedModel, preset: stack.preset.name, link: stack.link?.name ?? null, engines: stack.engines }) + '\n',

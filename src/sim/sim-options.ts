@@ -26,6 +26,7 @@ export const SIM_FLAGS: readonly SimFlagSpec[] = [
   { flag: 'stall-ms', arg: 'ms', description: 'every stream stalls this long once, mid-way', default: 0 },
   { flag: 'no-usage', description: 'never send usage (tests the client\'s fallback counting)', default: false },
   { flag: 'chunk-tokens', arg: 'k', description: 'tokens per streamed chunk (with per-chunk usage when the client asks)', default: 1 },
+  { flag: 'api-delay-ms', arg: 'ms', description: 'extra API-server time before each request is queued: TTFT (and E2EL) grow by this much, ITL does not (an injected TTFT regression)', default: 0 },
   { flag: 'json-content-type', description: 'pd: stream answers as application/json, as production-stack\'s router does', default: false },
 ];
 
@@ -81,6 +82,7 @@ export function parseSimOptions(raw: Record<string, unknown>): StackOptions & { 
       stallMs: real('stall-ms', 0, 3_600_000),
       noUsage: get('no-usage') === true || get('no-usage') === 'true',
       chunkTokens: int('chunk-tokens', 1, 4096),
+      apiDelayMs: real('api-delay-ms', 0, 3_600_000),
     },
     pdJsonContentType: get('json-content-type') === true || get('json-content-type') === 'true',
     port: int('port', 0, 65535),

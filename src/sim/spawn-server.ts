@@ -1,6 +1,7 @@
 // Starts a pd-bench server entry point (the mock or the simulated stack) as its own child process, so it
-// never shares the harness's event loop; resolves once it prints its ready line. The child exits when our
-// stdin pipe to it closes, so it cannot outlive the parent on any exit path.
+// never shares the harness's event loop; resolves once it prints its ready line. With --exit-on-stdin-close the
+// child exits when our stdin pipe to it closes or it is handed to another parent, so it cannot outlive us on any
+// exit path (SIGKILL included).
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';

@@ -1,7 +1,7 @@
 // Assembles a simulated serving stack in this process: engines (one per replica, or prefill and decode pools)
 // on their own loopback ports behind a Router. Colocated: replicas with session affinity on x-user-id. PD:
 // production-stack's disaggregated_prefill flow with an LMCache-like KV hand-off timed by the link preset.
-import { RealClock } from './clock.js';
+import { LATE_MS, RealClock, type ClockLateness } from './clock.js';
 import { Engine } from './engine.js';
 import { EngineServer, MapKvHandoff, type SimFaults } from './engine-server.js';
 import { LINK_PRESETS, MODEL_PRESETS, type LinkPreset, type ModelPreset } from './presets.js';
@@ -74,7 +74,7 @@ export async function startStack(o: StackOptions, port = 0): Promise<RunningStac
   // Each engine's /metrics shows that engine (as a vLLM pod's does); the router's shows all of them, labelled
   // by engine and role, so one scrape of the stack's address sees the whole deployment.
   for (const srv of servers) srv.metricsPage = () => renderVllmMetrics([srv]);
-  router.extraMetrics = () => renderVllmMetrics(servers);
+  router.extraMetrics = () => renderVllmMetrics(servers) + clockMetrics(clock.lateness());
   await router.listen(port, '127.0.0.1');
   const gpus = (o.topology === 'colocated' ? o.replicas : o.prefill + o.decode) * preset.gpusPerReplica;
   return {
@@ -91,4 +91,16 @@ export async function startStack(o: StackOptions, port = 0): Promise<RunningStac
       await Promise.all(servers.map((s) => s.close()));
     },
   };
+}
+
+/**
+ * The simulator's own timekeeping on the router's /metrics: events run, those run more than LATE_MS late, the
+ * latest. A starved simulator (a busy machine) serves every request late, so its latencies are not the model's.
+ */
+function clockMetrics(l: ClockLateness): string {
+  return (
+    `# HELP pdbench_sim:clock_events_total Simulator events run.\n# TYPE pdbench_sim:clock_events_total counter\npdbench_sim:clock_events_total ${l.events}\n` +
+    `# HELP pdbench_sim:clock_late_events_total Simulator events run more than ${LATE_MS} ms (real time) after their time.\n# TYPE pdbench_sim:clock_late_events_total counter\npdbench_sim:clock_late_events_total ${l.late}\n` +
+    `# HELP pdbench_sim:clock_late_max_seconds The latest simulator event, real seconds after its time.\n# TYPE pdbench_sim:clock_late_max_seconds gauge\npdbench_sim:clock_late_max_seconds ${l.maxMs / 1000}\n`
+  );
 }

@@ -6,7 +6,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ConfigError } from '../../src/errors.js';
-import { DERIVED_KEYS, Scraper, parseScrapeTarget, parseScrapeTargets, redactUrl, startScraper } from '../../src/scrape/scraper.js';
+import { DERIVED_KEYS, SCRAPE_JITTER, Scraper, parseScrapeTarget, parseScrapeTargets, redactUrl, scrapeGapMs, startScraper } from '../../src/scrape/scraper.js';
 import type { ScrapeRoleResult } from '../../src/scrape/types.js';
 import { startStack, type RunningStack } from '../../src/sim/stack.js';
 
@@ -76,6 +76,20 @@ function page(n: number): string {
   if (n >= 2) lines.push('# TYPE late_total counter', `late_total ${7 * n}`);
   return lines.join('\n') + '\n';
 }
+
+describe('scrape timing', () => {
+  // A fixed period aliases with multi-round pacing's regular send grid: every scrape lands at the same phase of a
+  // step, and a momentary queue of one reads as a queue that never drains (a false saturation verdict).
+  it('draws each gap from interval x (1 +- SCRAPE_JITTER), averaging the interval', () => {
+    expect(scrapeGapMs(2, 0)).toBeCloseTo(2000 * (1 - SCRAPE_JITTER), 9);
+    expect(scrapeGapMs(2, 1)).toBeCloseTo(2000 * (1 + SCRAPE_JITTER), 9);
+    expect(scrapeGapMs(2, 0.5)).toBeCloseTo(2000, 9);
+    const n = 1000;
+    let sum = 0;
+    for (let i = 0; i < n; i++) sum += scrapeGapMs(1, (i + 0.5) / n);
+    expect(sum / n).toBeCloseTo(1000, 6);
+  });
+});
 
 describe('Scraper against a plain Prometheus endpoint', () => {
   it('records series times, before/after, deltas (with a reset), rates, derived figures, and a final scrape at stop', async () => {

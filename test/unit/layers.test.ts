@@ -18,7 +18,7 @@ export const LAYERS: readonly (readonly string[])[] = [
   ['config', 'schedule', 'result'],
   ['workload', 'client', 'metrics', 'scrape', 'sim', 'mock'],
   ['run.ts', 'run', 'driver'],
-  ['compare', 'report', 'store'],
+  ['compare', 'report', 'store', 'sweep', 'gate'],
   ['cli'],
   ['index.ts'],
 ];

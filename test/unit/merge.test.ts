@@ -11,6 +11,7 @@ import { FORMULAS } from '../../src/metrics/derive.js';
 import { LatencyStat } from '../../src/metrics/histogram.js';
 import { RunRecorder } from '../../src/metrics/recorder.js';
 import { mergeRunResults, mergeWindows } from '../../src/metrics/merge.js';
+import { tokenSourceNote } from '../../src/metrics/token-notes.js';
 import type { RequestRecord } from '../../src/result/record.js';
 import { METRIC_NAMES, RESULT_SCHEMA, RESULT_SCHEMA_VERSION, type MetricBlock, type RunResult, type WindowSummary } from '../../src/result/schema.js';
 import { okRecord } from '../helpers/records.js';
@@ -344,6 +345,20 @@ describe('mergeRunResults: client health and notes', () => {
     expect(m.notes).toContain('worker 0: odd thing 7');
     expect(m.notes).toContain('worker 1: odd thing 8');
     expect(m.notes.some((n) => /2 workers ran disjoint shares/.test(n))).toBe(true);
+  });
+
+  it('the usage note follows the merged tokens: a part with no usage beside one with usage is "some", not "no"', () => {
+    const as = (source: 'usage' | 'fallback') => (r: RequestRecord): RequestRecord => ({ ...r, tokenSource: source });
+    const none = resultOf(all.filter((r) => r.userId % 2 === 0).map(as('fallback')), { notes: [tokenSourceNote('fallback') as string] });
+    const some = resultOf(all.filter((r) => r.userId % 2 === 1).map(as('usage')));
+    expect(none.tokens.source).toBe('fallback');
+    const m = mergeRunResults([none, some]);
+    expect(m.tokens.source).toBe('mixed');
+    expect(m.notes.filter((n) => /carried( no)? usage/.test(n))).toEqual([tokenSourceNote('mixed')]);
+    expect(m.notes.join('\n')).toMatch(/^some responses carried no usage: /m);
+    // Parts that all lacked usage: said once, as "no response".
+    const both = mergeRunResults([none, resultOf(all.filter((r) => r.userId % 2 === 1).map(as('fallback')), { notes: [tokenSourceNote('fallback') as string] })]);
+    expect(both.notes.filter((n) => /carried( no)? usage/.test(n))).toEqual(['no response carried usage: completion tokens are counted content chunks and prompt tokens are pd-bench estimates']);
   });
 
   it('windows merge by index: counts and rates add up, percentiles are weighted (approximate)', () => {

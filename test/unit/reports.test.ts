@@ -396,6 +396,20 @@ describe('console summary', () => {
       '[run-pd@1.1qps 0-30s] launched 66, done 64, failed 1, in flight 3; 2.13 req/s, 109 out tok/s; TTFT p50 22.0 p99 28.9 ms; ITL p50 7.28 p99 - ms',
     );
   });
+
+  it('a window with no time or nothing in it prints no rates', () => {
+    const base = { launched: 0, completed: 0, failed: 0, cancelled: 0, inFlight: 0, ttftP50Ms: null, ttftP99Ms: null, itlP50Ms: null, itlP99Ms: null, outputTokensPerS: 0, requestsPerS: 0 };
+    // The last window after the drain: 0.41 s, two completions ("4.89 req/s" before).
+    const sliver = formatWindow({ ...base, startS: 60, endS: 60.41, completed: 2, ttftP50Ms: 21, ttftP99Ms: 24, itlP50Ms: 7, itlP99Ms: 9, outputTokensPerS: 48.8, requestsPerS: 2 / 0.41 }, 'pd', 30);
+    expect(sliver).toBe('[pd 60-60s] launched 0, done 2, failed 0, in flight 0; 0.41 s, too short for rates; TTFT p50 21.0 p99 24.0 ms; ITL p50 7.00 p99 9.00 ms');
+    expect(sliver).not.toMatch(/req\/s|tok\/s/);
+    // A whole window in which nothing was launched or finished (a stalled server): its counts alone.
+    expect(formatWindow({ ...base, startS: 30, endS: 60, inFlight: 3 }, 'pd', 30)).toBe('[pd 30-60s] launched 0, done 0, failed 0, in flight 3');
+    // A zero-length window.
+    expect(formatWindow({ ...base, startS: 60, endS: 60, completed: 1 }, 'pd')).not.toMatch(/req\/s/);
+    // Sub-second --log-interval: its full windows keep their rates.
+    expect(formatWindow({ ...base, startS: 0.4, endS: 0.8, completed: 2, requestsPerS: 5, outputTokensPerS: 30 }, 'pd', 0.4)).toContain('5.00 req/s, 30 out tok/s');
+  });
 });
 
 describe('side-by-side report', () => {
