@@ -209,6 +209,7 @@ function addSweepCommand(program: Command): void {
     .option('--cooldown <seconds>', 'pause between runs (default: the scenario\'s --pause)')
     .option('--max-points <n>', 'loads per target at most (default: 200; --find: 20)')
     .option('--all-points', 'run every point: no stop after the first saturated point or two points below the SLO goal');
+  addThresholdOptions(sweep, false);
   sweep.action(async (_opts, cmd: Command) => {
     const o = cmd.opts();
     await withInterruptSignal(async (signal) => {
@@ -249,6 +250,7 @@ function sweepFlags(o: OptionValues): SweepFlags {
     allPoints: o.allPoints === true,
     scrape: o.scrape as string[] | undefined,
     scrapeInterval: str('scrapeInterval'),
+    threshold: o.threshold as string[] | undefined,
   };
 }
 

@@ -16,7 +16,9 @@ import { prepareOutputDir } from '../store/run-files.js';
 import { parseAxis, type AxisName, type AxisSpec } from '../sweep/axis.js';
 import { runSweep, type ProbeTarget, type SweepTarget } from '../sweep/run-sweep.js';
 import { buildSweepReport } from '../sweep/sweep-report.js';
-import type { FindMode, SweepReport } from '../sweep/types.js';
+import type { FindMode, SweepProbe, SweepReport } from '../sweep/types.js';
+import { evaluateThresholds, type Threshold } from '../gate/thresholds.js';
+import { formatThresholdOutcomes, planThresholds } from './threshold-flags.js';
 import { INSECURE_WARNING, tlsSettings, type TlsSettings } from '../util/tls.js';
 import { TextFactory } from '../workload/text.js';
 import { defaultRunId } from './run-command.js';
@@ -40,6 +42,8 @@ export interface SweepFlags {
   allPoints?: boolean;
   scrape?: string[];
   scrapeInterval?: string;
+  /** --threshold expressions, judged on each target's runs at its capacity load (see judgeAtCapacity). */
+  threshold?: string[];
 }
 
 export interface SweepCommandOptions {
@@ -82,6 +86,7 @@ export interface SweepPlanned {
   scrapes: ScrapePlan;
   /** --ca-file / --insecure, read and checked (undefined: neither given). */
   tls: TlsSettings | undefined;
+  thresholds: Threshold[];
 }
 
 function numberFlag(c: IssueCollector, flag: string, raw: string | undefined, dflt: number, ok: (n: number) => boolean, allowed: string): number {
@@ -148,6 +153,7 @@ export function planSweep(o: SweepCommandOptions): SweepPlanned {
   const targets = s.target?.length ? c.attempt(() => parseTargets(s.target as string[], s.gpus ?? [], env, 1)) : singleTarget(c, o, env);
   const baseline = targets && c.attempt(() => pickBaseline(targets.map((t) => t.name), s.baseline));
   const tls = resolved ? c.attempt(() => tlsSettings(resolved.config, env)) : undefined;
+  const thresholds = c.attempt(() => planThresholds(scenario, s.threshold, s.slo !== undefined && slo === null ? undefined : slo)) ?? [];
   const scrapes = targets && c.attempt(() => scraperFor(s.scrape ?? [], s.scrapeInterval, s.target?.length ? targets.map((t) => t.name) : undefined, tls));
   c.throwIfAny();
   const config = (resolved as NonNullable<typeof resolved>).config;
@@ -170,6 +176,7 @@ export function planSweep(o: SweepCommandOptions): SweepPlanned {
     baseline: baseline as string,
     scrapes: scrapes as ScrapePlan,
     tls,
+    thresholds,
   };
 }
 
@@ -237,7 +244,8 @@ export async function sweepCommand(o: SweepCommandOptions): Promise<SweepCommand
   const files = writeSweepFiles(outputDir, report);
   for (const e of files.errors) stderr.write(`error: writing ${e}\n`);
   stderr.write(`results: ${outputDir}/{${files.written.join(',')}} and a directory per run\n`);
-  return { exitCode: exitCodeOf(report, { interrupted: runs.interrupted || (o.signal?.aborted ?? false), writeError: sink.writeError || sink.crash !== undefined || files.errors.length > 0, config: p.config }), outputDir, report };
+  const breached = judgeAtCapacity(p.thresholds, report, runs.probes, stdout);
+  return { exitCode: breached && !runs.interrupted && !(sink.writeError || files.errors.length > 0) ? ExitCode.thresholdBreached : exitCodeOf(report, { interrupted: runs.interrupted || (o.signal?.aborted ?? false), writeError: sink.writeError || sink.crash !== undefined || files.errors.length > 0, config: p.config }), outputDir, report };
 }
 
 function exitCodeOf(report: SweepReport, o: { interrupted: boolean; writeError: boolean; config: RunConfig }): number {
@@ -246,4 +254,31 @@ function exitCodeOf(report: SweepReport, o: { interrupted: boolean; writeError: 
   if (report.targets.some((t) => t.outcome === 'none-meets')) return ExitCode.noCapacity;
   if (o.config.strict && report.rows.some((r) => !r.client_healthy)) return ExitCode.unhealthy;
   return ExitCode.ok;
+}
+
+/**
+ * Thresholds of a sweep are judged where a planner relies on the target: on the runs at its capacity (the largest
+ * load meeting the SLO), or without an SLO at its knee, else its highest load that was not saturated. Loads past
+ * capacity are expected to breach, so they are not judged. Returns whether any threshold was breached.
+ */
+function judgeAtCapacity(thresholds: readonly Threshold[], report: SweepReport, probes: readonly SweepProbe[], stdout: NodeJS.WritableStream): boolean {
+  if (thresholds.length === 0) return false;
+  let breached = false;
+  for (const t of report.targets) {
+    const mine = probes.filter((p) => p.target === t.target && !p.result.interrupted);
+    const calm = mine.filter((p) => p.result.target.saturated !== true).map((p) => p.value);
+    const load = report.slo ? t.maxLoad : (t.knee?.load ?? (calm.length > 0 ? Math.max(...calm) : null));
+    const at = mine.filter((p) => p.value === load);
+    if (load === null || at.length === 0) {
+      stdout.write(`thresholds (${t.target}): not judged: no load ${report.slo ? 'met the SLO' : 'ran unsaturated'}\n`);
+      breached = true;
+      continue;
+    }
+    for (const p of at) {
+      const outcomes = evaluateThresholds([...thresholds], p.result, { goodput: p.slo?.requestGoodput ?? null, sloAttainment: p.slo?.attainment ?? null });
+      stdout.write(formatThresholdOutcomes(`${t.target} at ${report.axis.name} ${load}${at.length > 1 ? `, run ${p.rep}` : ''}`, outcomes) + '\n');
+      if (outcomes.some((o) => !o.passed)) breached = true;
+    }
+  }
+  return breached;
 }

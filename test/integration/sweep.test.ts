@@ -166,3 +166,18 @@ describe('sweep search bounds', () => {
     expect(p.axis).toMatchObject({ min: 16, max: 24 });
   });
 });
+
+describe('sweep thresholds', () => {
+  it('judges thresholds at each target’s capacity load: a breach exits 6, a bad expression is refused before traffic', async () => {
+    const m = await mock();
+    const ok = opts('thr-ok', { flags: { ...WORKLOAD, 'base-url': m.url, qps: '2,4' }, sweep: { cooldown: '0', slo: 'e2el=60s', attainment: '0.5', threshold: ['error_rate<1%'] } });
+    expect((await sweepCommand(ok)).exitCode).toBe(ExitCode.ok);
+    expect(ok.stdout.text()).toContain('thresholds (target at qps 4): all 1 held');
+    const bad = opts('thr-bad', { flags: { ...WORKLOAD, 'base-url': m.url, qps: '2,4' }, sweep: { cooldown: '0', slo: 'e2el=60s', attainment: '0.5', threshold: ['ttft.p50<0.001ms'] } });
+    expect((await sweepCommand(bad)).exitCode).toBe(ExitCode.thresholdBreached);
+    expect(bad.stdout.text()).toMatch(/BREACH ttft\.p50<0\.001ms/);
+    const sent = m.server.requests.length;
+    await expect(sweepCommand(opts('thr-parse', { flags: { ...WORKLOAD, 'base-url': m.url, qps: '2,4' }, sweep: { threshold: ['ttft.p77<<2'] } }))).rejects.toThrow(ConfigError);
+    expect(m.server.requests.length).toBe(sent);
+  });
+});
